@@ -1,0 +1,9 @@
+import { removeDir } from '../helpers/redis-server';
+
+export default async function globalTeardown(): Promise<void> {
+  const redis = globalThis.__PRIVATE_REDIS__;
+  if (redis) {
+    await redis.stop();
+    removeDir(redis.dir);
+  }
+}
