@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * The whole environment contract, validated once at start-up. Every process reads the same
+ * schema; what a role needs (ingress, worker) is checked by `requireFor`, so a worker does not
+ * need the webhook secret and an ingress does not need the SMTP server.
+ */
+const duration = (def: number) => z.coerce.number().int().nonnegative().default(def);
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  REDIS_URL: z
+    .string()
+    .url()
+    .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and -, at most 32')
+    .default('seamcodes'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  SEAM_WEBHOOK_SECRET: optionalString.pipe(
+    z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Svix secret: whsec_ followed by base64')
+      .optional(),
+  ),
+  /** 256 KiB: Seam events are a few KiB; anything larger is not one of them. */
+  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(262_144),
+  /** How long a delivery id is remembered; Svix retries for about 27.5 h. */
+  WEBHOOK_DEDUPE_TTL_MS: duration(28 * 3600_000),
+  /** Bound on one Redis round trip on the request path, so a hung Redis yields 503, not a hang. */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).default(1500),
+
+  API_TOKEN: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
+  SEAM_API_KEY: optionalString,
+  SEAM_ENDPOINT: optionalString.pipe(z.string().url().optional()),
+
+  SHUTDOWN_TIMEOUT_MS: duration(25_000),
+  /** Time for the load balancer to see /readyz go 503 before the listener closes. */
+  SHUTDOWN_DRAIN_MS: duration(0),
+  /** Above common load balancer idle timeouts (AWS ALB: 60 s) to avoid sporadic 502s. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: duration(65_000),
+});
+
+export type Config = z.infer<typeof envSchema>;
+export type Role = 'ingress' | 'worker';
+
+const requiredByRole: Record<Role, (keyof Config)[]> = {
+  ingress: ['SEAM_WEBHOOK_SECRET'],
+  worker: [],
+};
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws a ConfigError whose message is one line per bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.')}: ${issue.message}`);
+    }
+  } else {
+    for (const role of roles) {
+      for (const key of requiredByRole[role]) {
+        if (parsed.data[key] === undefined) problems.push(`${key}: required for the ${role}`);
+      }
+    }
+  }
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}

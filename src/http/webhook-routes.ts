@@ -1,0 +1,90 @@
+import express, { Router, type ErrorRequestHandler } from 'express';
+import { acceptSeamWebhook, type AcceptWebhookDeps } from '../flows/accept-webhook';
+import type { Logger } from '../logger';
+import type { Metrics, WebhookOutcome } from '../observability/metrics';
+import { sendError } from './errors';
+import { SignatureVerifier } from './webhook-signature';
+
+export interface WebhookRouteOptions {
+  secret: string;
+  bodyLimitBytes: number;
+  deps: AcceptWebhookDeps;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * POST /webhooks/seam. The answer tells Svix what to do: 2xx only once the event is durably
+ * queued (or deliberately set aside), 401 for anything not signed by Seam, 503 when Redis
+ * cannot take it (Svix retries; nothing is lost).
+ */
+export function webhookRoutes(opts: WebhookRouteOptions): Router {
+  const verifier = new SignatureVerifier(opts.secret);
+  const { metrics, logger } = opts;
+  const router = Router();
+
+  const observe = (outcome: WebhookOutcome, startedAt: bigint) => {
+    metrics.webhookDeliveries.inc({ outcome });
+    metrics.webhookDuration.observe({ outcome }, Number(process.hrtime.bigint() - startedAt) / 1e9);
+  };
+
+  // The size limit is enforced while reading, before any verification work.
+  const rawBody = express.raw({ type: () => true, limit: opts.bodyLimitBytes });
+
+  router.post('/webhooks/seam', rawBody, async (req, res) => {
+    const startedAt = process.hrtime.bigint();
+    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const check = verifier.verify(body, req.headers);
+    if (!check.ok) {
+      observe('rejected_401', startedAt);
+      req.log.warn({ reason: check.reason }, 'webhook signature rejected');
+      sendError(res, 401, 'invalid_signature', 'signature verification failed');
+      return;
+    }
+    try {
+      const result = await acceptSeamWebhook(opts.deps, {
+        deliveryId: check.deliveryId,
+        body,
+        receivedAt: new Date(),
+      });
+      observe(result.outcome, startedAt);
+      if (result.outcome === 'parked') {
+        req.log.warn(
+          { deliveryId: check.deliveryId, reason: result.reason },
+          'webhook parked for inspection',
+        );
+      } else if (result.outcome === 'ignored') {
+        req.log.info(
+          { deliveryId: check.deliveryId, eventType: result.eventType },
+          'webhook ignored',
+        );
+      }
+      res.status(200).json({ ok: true, outcome: result.outcome });
+    } catch (err) {
+      observe('unavailable_503', startedAt);
+      logger.warn(
+        { deliveryId: check.deliveryId, err: err instanceof Error ? err.message : String(err) },
+        'webhook not queued: Redis unavailable',
+      );
+      res.setHeader('Retry-After', '5');
+      sendError(res, 503, 'unavailable', 'the event could not be stored; retry later');
+    }
+  });
+
+  const tooLarge: ErrorRequestHandler = (err, _req, res, next) => {
+    const status = (err as { status?: number }).status;
+    if (status === 413) {
+      metrics.webhookDeliveries.inc({ outcome: 'rejected_413' });
+      sendError(
+        res,
+        413,
+        'body_too_large',
+        `webhook bodies are limited to ${opts.bodyLimitBytes} bytes`,
+      );
+      return;
+    }
+    next(err);
+  };
+  router.use('/webhooks/seam', tooLarge);
+  return router;
+}

@@ -1,0 +1,65 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Verifies a Svix (Standard Webhooks) signature over the raw body bytes.
+ *
+ * Same rules as svix's `Webhook.verify`: `svix-*` headers (or the unbranded `webhook-*`),
+ * a space-separated list of `v1,<base64>` signatures of `${id}.${timestamp}.${body}`, and a
+ * timestamp within 5 minutes either way. It uses node:crypto's HMAC (native) instead of svix's
+ * JavaScript SHA-256, which is about four times cheaper on the ingress hot path; the tests
+ * check it against deliveries signed by svix itself.
+ */
+export const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
+
+export type SignatureCheck =
+  | { ok: true; deliveryId: string; timestamp: number }
+  | { ok: false; reason: 'missing_headers' | 'bad_timestamp' | 'stale' | 'future' | 'mismatch' };
+
+type HeaderValue = string | string[] | undefined;
+
+function header(headers: Record<string, HeaderValue>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(' ') : v;
+}
+
+export class SignatureVerifier {
+  private readonly key: Buffer;
+
+  constructor(secret: string) {
+    const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+    this.key = Buffer.from(encoded, 'base64');
+    if (this.key.length === 0) throw new Error('webhook secret decodes to no bytes');
+  }
+
+  verify(
+    rawBody: Buffer,
+    headers: Record<string, HeaderValue>,
+    nowSeconds = Math.floor(Date.now() / 1000),
+  ): SignatureCheck {
+    const id = header(headers, 'svix-id') ?? header(headers, 'webhook-id');
+    const ts = header(headers, 'svix-timestamp') ?? header(headers, 'webhook-timestamp');
+    const sigs = header(headers, 'svix-signature') ?? header(headers, 'webhook-signature');
+    if (!id || !ts || !sigs) return { ok: false, reason: 'missing_headers' };
+    if (!/^\d{1,12}$/.test(ts)) return { ok: false, reason: 'bad_timestamp' };
+    const timestamp = Number(ts);
+    if (nowSeconds - timestamp > SIGNATURE_TOLERANCE_SECONDS) return { ok: false, reason: 'stale' };
+    if (timestamp > nowSeconds + SIGNATURE_TOLERANCE_SECONDS)
+      return { ok: false, reason: 'future' };
+
+    const expected = createHmac('sha256', this.key)
+      .update(`${id}.${ts}.`)
+      .update(rawBody)
+      .digest('base64');
+    const expectedBytes = Buffer.from(expected);
+    for (const entry of sigs.split(' ')) {
+      const comma = entry.indexOf(',');
+      if (comma < 0 || entry.slice(0, comma) !== 'v1') continue;
+      // Compared as base64 text, exactly as svix does: no lenient decoding of odd input.
+      const given = Buffer.from(entry.slice(comma + 1));
+      if (given.length === expectedBytes.length && timingSafeEqual(given, expectedBytes)) {
+        return { ok: true, deliveryId: id, timestamp };
+      }
+    }
+    return { ok: false, reason: 'mismatch' };
+  }
+}

@@ -1,0 +1,80 @@
+import type { Router } from 'express';
+import type { Config } from './config';
+import { createHttpApp } from './http/app';
+import { healthRoutes, type Lifecycle, type ReadinessCheck } from './http/health-routes';
+import { listen, type HttpServer } from './http/server';
+import { webhookRoutes } from './http/webhook-routes';
+import type { Logger } from './logger';
+import type { Metrics } from './observability/metrics';
+import { EventInbox } from './queues/event-inbox';
+import { closeConnection, createRequestPathConnection } from './redis/connections';
+import { ParkedEvents } from './store/parked-events';
+import type { ShutdownStep } from './process/shutdown';
+import { withTimeout } from './util/timeout';
+
+export interface Ingress {
+  http: HttpServer;
+  inbox: EventInbox;
+  parked: ParkedEvents;
+  /** Ordered steps that release what the ingress holds. */
+  shutdownSteps(): ShutdownStep[];
+}
+
+/** The HTTP side of the service: Seam webhooks, health, and the routers other parts add. */
+export async function startIngress(opts: {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
+  extraRouters?: Router[];
+  extraReadiness?: Record<string, ReadinessCheck>;
+}): Promise<Ingress> {
+  const { config, logger, metrics, lifecycle } = opts;
+  if (!config.SEAM_WEBHOOK_SECRET) throw new Error('SEAM_WEBHOOK_SECRET is required');
+  const settings = { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS };
+  const redis = createRequestPathConnection(settings, 'ingress');
+  redis.on('error', (err) => logger.debug({ err: err.message }, 'ingress redis error'));
+
+  const inbox = new EventInbox(
+    redis,
+    config.QUEUE_PREFIX,
+    config.WEBHOOK_DEDUPE_TTL_MS,
+    config.REDIS_COMMAND_TIMEOUT_MS,
+  );
+  const parked = new ParkedEvents(redis, config.QUEUE_PREFIX, config.REDIS_COMMAND_TIMEOUT_MS);
+
+  const redisReady: ReadinessCheck = async () => {
+    if (redis.status !== 'ready') return { ok: false, reason: `redis ${redis.status}` };
+    await withTimeout(redis.ping(), config.REDIS_COMMAND_TIMEOUT_MS, 'redis ping');
+    return { ok: true };
+  };
+
+  const app = createHttpApp(logger, [
+    healthRoutes(lifecycle, { redis: redisReady, ...opts.extraReadiness }),
+    webhookRoutes({
+      secret: config.SEAM_WEBHOOK_SECRET,
+      bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+      deps: { inbox, parked },
+      metrics,
+      logger,
+    }),
+    ...(opts.extraRouters ?? []),
+  ]);
+  const http = await listen(app, {
+    port: config.PORT,
+    host: config.HOST,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  });
+  logger.info({ port: http.port }, 'ingress listening');
+
+  return {
+    http,
+    inbox,
+    parked,
+    shutdownSteps: () => [
+      { name: 'http', run: () => http.close() },
+      { name: 'event inbox', run: () => inbox.close() },
+      { name: 'ingress redis', run: () => closeConnection(redis) },
+    ],
+  };
+}

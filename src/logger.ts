@@ -1,0 +1,39 @@
+import pino, { type Logger } from 'pino';
+
+/**
+ * One place for what must never reach a log line. A PIN travels as `code` (and inside
+ * `changed_properties`), so no raw Seam payload is ever logged: these paths are the backstop.
+ */
+export const REDACT_PATHS = [
+  'code',
+  '*.code',
+  '*.*.code',
+  'pin',
+  '*.pin',
+  'secret',
+  '*.secret',
+  'apiKey',
+  '*.apiKey',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["svix-signature"]',
+  'req.headers["webhook-signature"]',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+];
+
+export function createLogger(opts: { level: string; name?: string }): Logger {
+  return pino({
+    level: opts.level,
+    name: opts.name,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}
+
+export type { Logger };

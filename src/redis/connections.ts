@@ -1,0 +1,53 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * The two kinds of Redis connection this service opens.
+ *
+ * - A request-path connection (ingress, API): fails fast. With the offline queue off, a
+ *   command sent while Redis is unreachable is rejected at once, and `commandTimeout` bounds
+ *   a Redis that accepted the socket but does not answer. The caller turns either into a 503
+ *   so Svix retries: a delivery is never acknowledged without Redis holding it.
+ * - A worker connection: patient. BullMQ workers need `maxRetriesPerRequest: null` so their
+ *   blocking commands survive reconnects.
+ */
+export interface ConnectionSettings {
+  url: string;
+  commandTimeoutMs: number;
+}
+
+const common: RedisOptions = {
+  // Reconnect forever with a capped delay: the service recovers when Redis returns.
+  retryStrategy: (times) => Math.min(times * 100, 2000),
+  lazyConnect: false,
+};
+
+export function createRequestPathConnection(s: ConnectionSettings, name: string): Redis {
+  return new Redis(s.url, {
+    ...common,
+    connectionName: name,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: s.commandTimeoutMs,
+    connectTimeout: Math.max(s.commandTimeoutMs, 1000),
+  });
+}
+
+export function createWorkerConnection(s: ConnectionSettings, name: string): Redis {
+  return new Redis(s.url, {
+    ...common,
+    connectionName: name,
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+  });
+}
+
+/** Closes a connection politely, then forcibly if Redis is gone. */
+export async function closeConnection(conn: Redis): Promise<void> {
+  if (conn.status === 'end') return;
+  try {
+    await Promise.race([conn.quit(), new Promise((r) => setTimeout(r, 500))]);
+  } catch {
+    // quit fails when the connection is already down; disconnect below is enough.
+  }
+  conn.disconnect();
+}
