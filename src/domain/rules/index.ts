@@ -189,7 +189,7 @@ function plan(lock: LockProfile, req: CodeRequest, now: Date): PlanResult {
       ),
     );
   }
-  if (effectiveEnd && effectiveEnd.toMillis() < nowMs) {
+  if (effectiveEnd && effectiveEnd.toMillis() <= nowMs) {
     violations.push(
       violation(
         'window_in_past',
