@@ -44,6 +44,43 @@ const envSchema = z.object({
   SEAM_API_KEY: optionalString,
   SEAM_ENDPOINT: optionalString.pipe(z.string().url().optional()),
 
+  /** Seam access code creations allowed per device per minute (Seam's limit is 10). */
+  DEVICE_CREATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
+  CREATE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  SEAM_RETRY_BASE_MS: z.coerce.number().int().min(1).default(2000),
+  SEAM_RETRY_MAX_MS: z.coerce.number().int().min(1).default(300_000),
+  SEAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  DEVICE_CACHE_TTL_MS: duration(60_000),
+
+  /** A failed_to_set_on_device / provider_issue lasting this long gets the code replaced. */
+  REPLACE_AFTER_MS: duration(15 * 60_000),
+  /** A code still not set this long after its start gets replaced. */
+  NOT_SET_GRACE_MS: duration(60 * 60_000),
+  MAX_REPLACEMENTS: z.coerce.number().int().min(0).max(10).default(2),
+  RECONCILE_SWEEP_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(5 * 60_000),
+
+  SMTP_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+      .optional(),
+  ),
+  MAIL_FROM: optionalString,
+  NOTIFY_WEBHOOK_URL: optionalString.pipe(z.string().url().optional()),
+  NOTIFY_WEBHOOK_SECRET: optionalString.pipe(
+    z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Svix secret: whsec_ followed by base64')
+      .optional(),
+  ),
+  /** How long a sender holds a notification before another worker may take it over. */
+  NOTIFY_CLAIM_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
+
   SHUTDOWN_TIMEOUT_MS: duration(25_000),
   /** Time for the load balancer to see /readyz go 503 before the listener closes. */
   SHUTDOWN_DRAIN_MS: duration(0),
@@ -55,8 +92,8 @@ export type Config = z.infer<typeof envSchema>;
 export type Role = 'ingress' | 'worker';
 
 const requiredByRole: Record<Role, (keyof Config)[]> = {
-  ingress: ['SEAM_WEBHOOK_SECRET'],
-  worker: [],
+  ingress: ['SEAM_WEBHOOK_SECRET', 'API_TOKEN', 'SEAM_API_KEY'],
+  worker: ['SEAM_API_KEY'],
 };
 
 export class ConfigError extends Error {}
@@ -70,6 +107,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
       problems.push(`${issue.path.join('.')}: ${issue.message}`);
     }
   } else {
+    const d = parsed.data;
+    if (d.SMTP_URL && !d.MAIL_FROM) problems.push('MAIL_FROM: required when SMTP_URL is set');
+    if (d.NOTIFY_WEBHOOK_URL && !d.NOTIFY_WEBHOOK_SECRET) {
+      problems.push('NOTIFY_WEBHOOK_SECRET: required when NOTIFY_WEBHOOK_URL is set');
+    }
     for (const role of roles) {
       for (const key of requiredByRole[role]) {
         if (parsed.data[key] === undefined) problems.push(`${key}: required for the ${role}`);

@@ -21,3 +21,34 @@ export const seamEventJobSchema = z.object({
   received_at: z.string(),
 });
 export type SeamEventJob = z.infer<typeof seamEventJobSchema>;
+
+export const createJobSchema = z.object({
+  guest_code_id: z.string(),
+  generation: z.number().int().nonnegative(),
+});
+export type CreateJob = z.infer<typeof createJobSchema>;
+
+export const reconcileJobSchema = z.object({
+  access_code_id: z.string(),
+  reason: z.string(),
+});
+export type ReconcileJob = z.infer<typeof reconcileJobSchema>;
+
+export const NOTIFY_CHANNELS = ['email', 'webhook'] as const;
+export type NotifyChannel = (typeof NOTIFY_CHANNELS)[number];
+
+export const notifyJobSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('guest'),
+    guest_code_id: z.string(),
+    access_code_id: z.string(),
+    channel: z.enum(NOTIFY_CHANNELS),
+  }),
+  z.object({
+    kind: z.literal('alert'),
+    guest_code_id: z.string(),
+    code: z.string(),
+    message: z.string(),
+  }),
+]);
+export type NotifyJob = z.infer<typeof notifyJobSchema>;

@@ -1,7 +1,12 @@
 import { SeamHttp } from '@seamapi/http/connect';
 import axios, { isAxiosError, type AxiosAdapter } from 'axios';
 import type { DeviceFacts } from '../domain/device-profile';
-import { classifySeamError, parseRetryAfter, SeamRateLimitedError, type SeamFailure } from './errors';
+import {
+  classifySeamError,
+  parseRetryAfter,
+  SeamRateLimitedError,
+  type SeamFailure,
+} from './errors';
 
 /** An access code as we read it from Seam. `code` is the PIN: never log this object. */
 export interface SeamAccessCode {
@@ -102,7 +107,10 @@ export function createSeamGateway(opts: {
 
   return {
     getDevice: (deviceId) =>
-      call('/devices/get', async () => (await seam.devices.get({ device_id: deviceId })) as unknown as DeviceFacts),
+      call(
+        '/devices/get',
+        async () => (await seam.devices.get({ device_id: deviceId })) as unknown as DeviceFacts,
+      ),
     createOfflineAccessCode: (input) =>
       call('/access_codes/create', async () => {
         const created = await seam.accessCodes.create({
@@ -117,19 +125,27 @@ export function createSeamGateway(opts: {
         return created as unknown as SeamAccessCode;
       }),
     getAccessCode: (accessCodeId) =>
-      call('/access_codes/get', async () =>
-        (await seam.accessCodes.get({ access_code_id: accessCodeId })) as unknown as SeamAccessCode,
+      call(
+        '/access_codes/get',
+        async () =>
+          (await seam.accessCodes.get({
+            access_code_id: accessCodeId,
+          })) as unknown as SeamAccessCode,
       ),
     listAccessCodes: (deviceId) =>
-      call('/access_codes/list', async () =>
-        (await seam.accessCodes.list({ device_id: deviceId })) as unknown as SeamAccessCode[],
+      call(
+        '/access_codes/list',
+        async () =>
+          (await seam.accessCodes.list({ device_id: deviceId })) as unknown as SeamAccessCode[],
       ),
     listEvents: ({ since, eventTypes }) =>
-      call('/events/list', async () =>
-        (await seam.events.list({
-          since,
-          ...(eventTypes ? { event_types: eventTypes } : {}),
-        } as Parameters<typeof seam.events.list>[0])) as unknown as SeamEventSummary[],
+      call(
+        '/events/list',
+        async () =>
+          (await seam.events.list({
+            since,
+            ...(eventTypes ? { event_types: eventTypes } : {}),
+          } as Parameters<typeof seam.events.list>[0])) as unknown as SeamEventSummary[],
       ),
   };
 }

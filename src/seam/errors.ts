@@ -50,8 +50,14 @@ export function classifySeamError(err: unknown): SeamFailure {
     };
   }
   if (isSeamHttpApiError(err)) {
-    const base = { code: err.code, message: err.message, status: err.statusCode, requestId: err.requestId };
-    if (err.statusCode === 404 || err.code.endsWith('_not_found')) return { kind: 'not_found', ...base };
+    const base = {
+      code: err.code,
+      message: err.message,
+      status: err.statusCode,
+      requestId: err.requestId,
+    };
+    if (err.statusCode === 404 || err.code.endsWith('_not_found'))
+      return { kind: 'not_found', ...base };
     if (err.statusCode >= 500) return { kind: 'outcome_unknown', ...base };
     if (err.statusCode === 408) return { kind: 'outcome_unknown', ...base };
     return { kind: 'permanent', ...base };
@@ -64,13 +70,30 @@ export function classifySeamError(err: unknown): SeamFailure {
       // timeout, dropped socket) may have, after the request was stored.
       const cause = (err.cause as { code?: string } | undefined)?.code ?? err.code ?? '';
       const kind = TRANSIENT_NETWORK.has(cause) ? 'transient' : 'outcome_unknown';
-      return { kind, code: 'network_error', message: `no answer from Seam (${cause || err.code || 'unknown'})` };
+      return {
+        kind,
+        code: 'network_error',
+        message: `no answer from Seam (${cause || err.code || 'unknown'})`,
+      };
     }
-    if (status === 404) return { kind: 'not_found', code: 'not_found', message: 'not found', status, requestId };
+    if (status === 404)
+      return { kind: 'not_found', code: 'not_found', message: 'not found', status, requestId };
     if (status >= 500 || status === 408) {
-      return { kind: 'outcome_unknown', code: `http_${status}`, message: `Seam answered ${status}`, status, requestId };
+      return {
+        kind: 'outcome_unknown',
+        code: `http_${status}`,
+        message: `Seam answered ${status}`,
+        status,
+        requestId,
+      };
     }
-    return { kind: 'permanent', code: `http_${status}`, message: `Seam answered ${status}`, status, requestId };
+    return {
+      kind: 'permanent',
+      code: `http_${status}`,
+      message: `Seam answered ${status}`,
+      status,
+      requestId,
+    };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { kind: 'outcome_unknown', code: 'unexpected', message };

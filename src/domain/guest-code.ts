@@ -1,0 +1,110 @@
+import type { CodePlan, MaxTimeRounding } from './rules';
+
+/**
+ * A guest code: one guest's offline PIN on one lock, followed from the booking system's
+ * request to the guest's message. It may own several Seam access codes over its life: each
+ * replacement of a failed code is a new "generation".
+ *
+ *   requested --(Seam code created)--> waiting --(set, PIN known)--> set --(told)--> notified
+ *        \______________________ failed / cancelled ______________________/
+ */
+export type GuestCodeStatus = 'requested' | 'waiting' | 'set' | 'notified' | 'failed' | 'cancelled';
+
+export const TERMINAL_STATUSES: readonly GuestCodeStatus[] = ['notified', 'failed', 'cancelled'];
+
+/** Seam's access code statuses in lifecycle order; `deleted` stands for a 404 or a deletion. */
+export const SEAM_STATUS_ORDER = ['unset', 'setting', 'set', 'removing', 'deleted'] as const;
+export type SeamStatus = (typeof SEAM_STATUS_ORDER)[number] | 'unknown';
+
+export interface Guest {
+  name: string;
+  email?: string;
+  phone?: string;
+}
+
+export interface GuestCodeRequest {
+  device_id: string;
+  guest: Guest;
+  starts_at: string;
+  ends_at?: string;
+  is_one_time_use: boolean;
+  max_time_rounding: MaxTimeRounding;
+  reference: string;
+}
+
+export interface TrackedAccessCode {
+  access_code_id: string;
+  generation: number;
+  status: SeamStatus;
+  errors: string[];
+  /** First time a failure that does not heal by itself was seen on this code. */
+  failing_since?: string;
+  superseded: boolean;
+  created_at: string;
+}
+
+export interface FailureReason {
+  code: string;
+  message: string;
+  seam_request_id?: string;
+  at: string;
+}
+
+export interface NotificationRecord {
+  access_code_id: string;
+  channel: string;
+  at: string;
+}
+
+export interface GuestCode {
+  id: string;
+  reference: string;
+  /** Hash of the request body, to tell a retry (200) from a conflicting reuse (409). */
+  request_fingerprint: string;
+  request: GuestCodeRequest;
+  device: { device_id: string; name: string; manufacturer: string; timezone: string };
+  plan: CodePlan;
+  status: GuestCodeStatus;
+  /** The generation being created or followed: 0 first, +1 for each replacement. */
+  generation: number;
+  create_attempts: number;
+  /** Set when a create request was sent and its answer is not recorded yet. */
+  create_in_flight?: { generation: number; since: string };
+  access_codes: TrackedAccessCode[];
+  active_access_code_id?: string;
+  replacements: number;
+  notifications: NotificationRecord[];
+  failure?: FailureReason;
+  cancelled_at?: string;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+export interface TimelineEntry {
+  at: string;
+  type: string;
+  message: string;
+  access_code_id?: string;
+}
+
+export function isTerminal(status: GuestCodeStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** The unique marker a create request carries in the code's name, to find it after a lost answer. */
+export function creationTag(guestCodeId: string, generation: number): string {
+  return `gc:${guestCodeId}:${generation}`;
+}
+
+export function seamCodeName(guestName: string, tag: string): string {
+  const clean = guestName
+    .replace(/[\r\n\t]+/g, ' ')
+    .trim()
+    .slice(0, 60);
+  return `${clean} [${tag}]`;
+}
+
+export function activeCode(gc: GuestCode): TrackedAccessCode | undefined {
+  return gc.access_codes.find((c) => c.access_code_id === gc.active_access_code_id);
+}

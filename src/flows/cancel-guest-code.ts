@@ -1,0 +1,35 @@
+import type { GuestCode } from '../domain/guest-code';
+import type { GuestCodeStore } from '../store/guest-codes';
+
+export interface CancelOutcome {
+  record: GuestCode;
+  /** What cancelling did and did not do, in plain words for the booking system. */
+  note: string;
+}
+
+/**
+ * A booking was cancelled. Nothing not yet created will be created, nobody not yet told will
+ * be told; but an offline code that exists cannot be revoked through Seam's API, so it stays
+ * valid on the lock until its end, and the answer says so.
+ */
+export async function cancelGuestCode(
+  deps: { store: GuestCodeStore; now: () => Date },
+  id: string,
+): Promise<CancelOutcome | undefined> {
+  const record = await deps.store.update(id, (cur) => {
+    if (cur.status === 'cancelled') return undefined;
+    const at = deps.now().toISOString();
+    return {
+      record: { ...cur, status: 'cancelled', cancelled_at: at, updated_at: at },
+      timeline: [{ at, type: 'cancelled', message: `cancelled (was ${cur.status})` }],
+    };
+  });
+  if (!record) return undefined;
+  const created = record.access_codes.length > 0 || record.create_in_flight !== undefined;
+  const told = record.notifications.length > 0;
+  const note = !created
+    ? 'Cancelled. No code was created on the lock and none will be.'
+    : `Cancelled. ${told ? 'The guest was already told the PIN. ' : 'The guest will not be told the PIN. '}` +
+      `The offline code${record.create_in_flight && record.access_codes.length === 0 ? ' (if the pending creation went through)' : ''} stays valid on the lock until ${record.plan.ends_at}: offline codes cannot be revoked through the Seam API.`;
+  return { record, note };
+}

@@ -1,0 +1,203 @@
+import {
+  creationTag,
+  seamCodeName,
+  type GuestCode,
+  type TrackedAccessCode,
+} from '../domain/guest-code';
+import type { Logger } from '../logger';
+import { SeamCallError, type SeamAccessCode, type SeamGateway } from '../seam/client';
+import type { GuestCodeStore } from '../store/guest-codes';
+
+export interface CreateSeamCodeDeps {
+  store: GuestCodeStore;
+  seam: Pick<SeamGateway, 'createOfflineAccessCode' | 'listAccessCodes'>;
+  rateLimit: { take(deviceId: string): Promise<number> };
+  queues: { enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown> };
+  now: () => Date;
+  logger: Logger;
+}
+
+export type CreateOutcome =
+  | { kind: 'created' | 'adopted'; accessCodeId: string }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'rate_limited'; waitMs: number }
+  | { kind: 'failed'; code: string };
+
+/** A create that may be retried: the worker backs off (honouring Retry-After) and tries again. */
+export class RetryableCreateError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'RetryableCreateError';
+  }
+}
+
+/**
+ * Creates the Seam offline code for one generation of a guest code, never twice.
+ *
+ * Offline codes cannot be deleted, so a duplicate is a lasting harm. Before a create is sent,
+ * the record notes it is in flight; if a later try finds that note (the answer was lost: a
+ * timeout, a reset, a 5xx, a crash), it first lists the lock's codes and adopts the one whose
+ * name carries this generation's tag.
+ */
+export async function createSeamCode(
+  deps: CreateSeamCodeDeps,
+  job: { guest_code_id: string; generation: number },
+  isLastAttempt: boolean,
+): Promise<CreateOutcome> {
+  const { store, seam, logger } = deps;
+  const gc = await store.get(job.guest_code_id);
+  if (!gc) return { kind: 'skipped', reason: 'no such guest code' };
+  if (gc.status === 'cancelled') return { kind: 'skipped', reason: 'cancelled' };
+  if (gc.generation !== job.generation) return { kind: 'skipped', reason: 'stale generation' };
+  if (gc.access_codes.some((c) => c.generation === job.generation)) {
+    return { kind: 'skipped', reason: 'already created' };
+  }
+  if (gc.status !== 'requested') return { kind: 'skipped', reason: `status is ${gc.status}` };
+
+  const tag = creationTag(gc.id, job.generation);
+  if (gc.create_in_flight?.generation === job.generation) {
+    const found = await findTagged(deps, gc, tag);
+    if (found) return record(deps, gc, found, 'adopted');
+  }
+
+  const waitMs = await deps.rateLimit.take(gc.device.device_id);
+  if (waitMs > 0) return { kind: 'rate_limited', waitMs };
+
+  const marked = await store.update(gc.id, (cur) => {
+    if (cur.status !== 'requested' || cur.generation !== job.generation) return undefined;
+    const at = deps.now().toISOString();
+    return {
+      record: {
+        ...cur,
+        create_attempts: cur.create_attempts + 1,
+        create_in_flight: { generation: job.generation, since: at },
+        updated_at: at,
+      },
+      timeline: [
+        {
+          at,
+          type: 'create_attempt',
+          message: `asking Seam to create the code (attempt ${cur.create_attempts + 1})`,
+        },
+      ],
+    };
+  });
+  if (!marked || marked.status !== 'requested' || marked.generation !== job.generation) {
+    return { kind: 'skipped', reason: 'changed while starting' };
+  }
+
+  const plan = gc.plan;
+  try {
+    const created = await seam.createOfflineAccessCode({
+      device_id: gc.device.device_id,
+      name: seamCodeName(gc.request.guest.name, tag),
+      starts_at: plan.starts_at,
+      ...(plan.kind === 'one_time_use' ? {} : { ends_at: plan.ends_at }),
+      is_one_time_use: plan.kind === 'one_time_use',
+      max_time_rounding: plan.max_time_rounding,
+    });
+    return record(deps, marked, created, 'created');
+  } catch (err) {
+    if (!(err instanceof SeamCallError)) throw err;
+    const f = err.failure;
+    logger.warn(
+      { guestCodeId: gc.id, kind: f.kind, code: f.code, status: f.status, requestId: f.requestId },
+      'Seam create failed',
+    );
+    if (f.kind === 'permanent' || f.kind === 'not_found' || isLastAttempt) {
+      // A create whose outcome is unknown may still have made a code: look once more.
+      if (f.kind === 'outcome_unknown') {
+        const found = await findTagged(deps, marked, tag).catch(() => undefined);
+        if (found) return record(deps, marked, found, 'adopted');
+      }
+      await failCreation(deps, gc.id, {
+        code: f.code,
+        message:
+          isLastAttempt && f.kind !== 'permanent'
+            ? `gave up after retries: ${f.message}`
+            : f.message,
+        seam_request_id: f.requestId,
+      });
+      return { kind: 'failed', code: f.code };
+    }
+    throw new RetryableCreateError(`${f.code}: ${f.message}`, f.retryAfterMs);
+  }
+}
+
+async function findTagged(
+  deps: CreateSeamCodeDeps,
+  gc: GuestCode,
+  tag: string,
+): Promise<SeamAccessCode | undefined> {
+  const codes = await deps.seam.listAccessCodes(gc.device.device_id);
+  return codes.find((c) => typeof c.name === 'string' && c.name.includes(`[${tag}]`));
+}
+
+async function record(
+  deps: CreateSeamCodeDeps,
+  gc: GuestCode,
+  code: SeamAccessCode,
+  how: 'created' | 'adopted',
+): Promise<CreateOutcome> {
+  const saved = await deps.store.update(gc.id, (cur) => {
+    if (cur.access_codes.some((c) => c.access_code_id === code.access_code_id)) return undefined;
+    const at = deps.now().toISOString();
+    const tracked: TrackedAccessCode = {
+      access_code_id: code.access_code_id,
+      generation: cur.generation,
+      status: 'unset',
+      errors: [],
+      superseded: false,
+      created_at: at,
+    };
+    const { create_in_flight: _done, ...rest } = cur;
+    return {
+      record: {
+        ...rest,
+        // A booking cancelled while the create was in flight keeps its (valid) code on record.
+        status: cur.status === 'cancelled' ? 'cancelled' : 'waiting',
+        access_codes: [...cur.access_codes, tracked],
+        active_access_code_id: code.access_code_id,
+        updated_at: at,
+      },
+      timeline: [
+        {
+          at,
+          type: how,
+          message:
+            how === 'created'
+              ? 'Seam created the offline code; waiting for it to be set'
+              : 'found the code a previous attempt created; adopted it instead of creating another',
+          access_code_id: code.access_code_id,
+        },
+      ],
+      indexAccessCodes: [code.access_code_id],
+    };
+  });
+  // Events may have arrived before the index existed: read the code's state once now.
+  if (saved && saved.status === 'waiting') {
+    await deps.queues.enqueueReconcile(code.access_code_id, `just ${how}`);
+  }
+  return { kind: how, accessCodeId: code.access_code_id };
+}
+
+export async function failCreation(
+  deps: Pick<CreateSeamCodeDeps, 'store' | 'now'>,
+  guestCodeId: string,
+  reason: { code: string; message: string; seam_request_id?: string },
+): Promise<GuestCode | undefined> {
+  return deps.store.update(guestCodeId, (cur) => {
+    if (cur.status !== 'requested') return undefined;
+    const at = deps.now().toISOString();
+    const { create_in_flight: _gone, ...rest } = cur;
+    return {
+      record: { ...rest, status: 'failed', failure: { ...reason, at }, updated_at: at },
+      timeline: [
+        { at, type: 'failed', message: `creation failed: ${reason.code}: ${reason.message}` },
+      ],
+    };
+  });
+}

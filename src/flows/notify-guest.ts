@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import type { GuestCode } from '../domain/guest-code';
+import type { Logger } from '../logger';
+import type { EmailSender } from '../notify/email';
+import { composeGuestMessage } from '../notify/guest-message';
+import type { WebhookSender } from '../notify/outbound-webhook';
+import type { NotifyChannel } from '../queues/jobs';
+import type { SeamGateway } from '../seam/client';
+import type { GuestCodeStore } from '../store/guest-codes';
+import type { NotificationClaims } from '../store/notification-claims';
+
+export interface NotifyDeps {
+  store: GuestCodeStore;
+  seam: Pick<SeamGateway, 'getAccessCode'>;
+  claims: NotificationClaims;
+  claimKey: (guestCodeId: string, accessCodeId: string, channel: string) => string;
+  email?: EmailSender;
+  webhook?: WebhookSender;
+  now: () => Date;
+  logger: Logger;
+}
+
+/** The channels a guest code is told through: email when the guest has one, and the webhook. */
+export function channelsFor(
+  gc: GuestCode,
+  configured: { email: boolean; webhook: boolean },
+): NotifyChannel[] {
+  const channels: NotifyChannel[] = [];
+  if (configured.email && gc.request.guest.email) channels.push('email');
+  if (configured.webhook) channels.push('webhook');
+  return channels;
+}
+
+export class NotificationNotReady extends Error {}
+
+/**
+ * Tells the guest their PIN through one channel, once. The PIN is read from Seam at the moment
+ * of sending and never stored by us.
+ */
+export async function notifyGuest(
+  deps: NotifyDeps,
+  job: { guest_code_id: string; access_code_id: string; channel: NotifyChannel },
+  allChannels: NotifyChannel[] | ((gc: GuestCode) => NotifyChannel[]),
+): Promise<'sent' | 'skipped'> {
+  const gc = await deps.store.get(job.guest_code_id);
+  if (!gc) return 'skipped';
+  if (gc.status === 'cancelled' || gc.status === 'failed') return 'skipped';
+  if (gc.active_access_code_id !== job.access_code_id) return 'skipped';
+  if (
+    gc.notifications.some(
+      (n) => n.access_code_id === job.access_code_id && n.channel === job.channel,
+    )
+  ) {
+    return 'skipped';
+  }
+
+  const key = deps.claimKey(gc.id, job.access_code_id, job.channel);
+  const token = randomUUID();
+  const claim = await deps.claims.claim(key, token);
+  if (claim === 'sent') {
+    await recordSent(deps, gc.id, job, allChannels);
+    return 'skipped';
+  }
+  if (claim === 'busy')
+    throw new NotificationNotReady('another worker is sending this notification');
+
+  try {
+    const code = await deps.seam.getAccessCode(job.access_code_id);
+    if (code.status !== 'set' || !code.code) {
+      throw new NotificationNotReady('the code is not set on Seam yet');
+    }
+    const replacesPrevious = gc.access_codes.some(
+      (c) => c.superseded && gc.notifications.some((n) => n.access_code_id === c.access_code_id),
+    );
+    const message = composeGuestMessage({
+      guestName: gc.request.guest.name,
+      lockName: gc.device.name,
+      pin: code.code,
+      startsAt: gc.plan.starts_at,
+      endsAt: gc.plan.ends_at,
+      timezone: gc.plan.timezone,
+      kind: gc.plan.kind,
+      caveats: gc.plan.caveats,
+      replacesPrevious,
+    });
+    if (job.channel === 'email') {
+      if (!deps.email || !gc.request.guest.email) return 'skipped';
+      await deps.email.send(gc.request.guest.email, message);
+    } else {
+      if (!deps.webhook) return 'skipped';
+      const generation =
+        gc.access_codes.find((c) => c.access_code_id === job.access_code_id)?.generation ?? 0;
+      await deps.webhook.send(
+        generation > 0 ? 'guest_code.replaced' : 'guest_code.ready',
+        {
+          guest_code_id: gc.id,
+          reference: gc.reference,
+          access_code_id: job.access_code_id,
+          device_id: gc.device.device_id,
+          lock_name: gc.device.name,
+          guest: gc.request.guest,
+          pin: code.code,
+          starts_at: gc.plan.starts_at,
+          ends_at: gc.plan.ends_at,
+          timezone: gc.plan.timezone,
+          kind: gc.plan.kind,
+          caveats: gc.plan.caveats,
+          replaces_previous: replacesPrevious,
+          message: { subject: message.subject, text: message.text },
+        },
+        `gc_${gc.id}_${job.access_code_id}`,
+      );
+    }
+  } catch (err) {
+    await deps.claims.release(key, token);
+    throw err;
+  }
+  await deps.claims.markSent(key);
+  await recordSent(deps, gc.id, job, allChannels);
+  deps.logger.info({ guestCodeId: gc.id, channel: job.channel }, 'guest notified');
+  return 'sent';
+}
+
+async function recordSent(
+  deps: NotifyDeps,
+  guestCodeId: string,
+  job: { access_code_id: string; channel: NotifyChannel },
+  allChannels: NotifyChannel[] | ((gc: GuestCode) => NotifyChannel[]),
+): Promise<void> {
+  await deps.store.update(guestCodeId, (cur) => {
+    if (
+      cur.notifications.some(
+        (n) => n.access_code_id === job.access_code_id && n.channel === job.channel,
+      )
+    ) {
+      return undefined;
+    }
+    const at = deps.now().toISOString();
+    const notifications = [
+      ...cur.notifications,
+      { access_code_id: job.access_code_id, channel: job.channel, at },
+    ];
+    const wanted = typeof allChannels === 'function' ? allChannels(cur) : allChannels;
+    const done = wanted.every((ch) =>
+      notifications.some((n) => n.access_code_id === job.access_code_id && n.channel === ch),
+    );
+    return {
+      record: {
+        ...cur,
+        notifications,
+        status: done && cur.status === 'set' ? 'notified' : cur.status,
+        updated_at: at,
+      },
+      timeline: [
+        {
+          at,
+          type: 'notified',
+          message: `guest told through ${job.channel}`,
+          access_code_id: job.access_code_id,
+        },
+      ],
+    };
+  });
+}
+
+/** An ops alert through the outbound webhook (the log line is written where the failure happened). */
+export async function sendAlert(
+  deps: Pick<NotifyDeps, 'store' | 'webhook'>,
+  job: { guest_code_id: string; code: string; message: string },
+): Promise<'sent' | 'skipped'> {
+  if (!deps.webhook) return 'skipped';
+  const gc = await deps.store.get(job.guest_code_id);
+  await deps.webhook.send(
+    'guest_code.failed',
+    {
+      guest_code_id: job.guest_code_id,
+      reference: gc?.reference,
+      device_id: gc?.device.device_id,
+      error: { code: job.code, message: job.message },
+    },
+    `alert_${job.guest_code_id}_${job.code}`,
+  );
+  return 'sent';
+}

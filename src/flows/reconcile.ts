@@ -1,0 +1,163 @@
+import {
+  applySnapshot,
+  type AccessCodeSnapshot,
+  type ReplacementPolicy,
+} from '../domain/lifecycle';
+import { type GuestCode, type SeamStatus, SEAM_STATUS_ORDER } from '../domain/guest-code';
+import type { Logger } from '../logger';
+import type { NotifyChannel, SeamEventJob } from '../queues/jobs';
+import { SeamCallError, type SeamGateway } from '../seam/client';
+import type { GuestCodeStore } from '../store/guest-codes';
+
+export interface ReconcileDeps {
+  store: GuestCodeStore;
+  seam: Pick<SeamGateway, 'getAccessCode'>;
+  queues: {
+    enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown>;
+    scheduleRecheck(accessCodeId: string, atMs: number, now: number): Promise<unknown>;
+    enqueueCreate(guestCodeId: string, generation: number): Promise<unknown>;
+    enqueueGuestNotification(gc: string, ac: string, channel: NotifyChannel): Promise<unknown>;
+    enqueueAlert(guestCodeId: string, code: string, message: string): Promise<unknown>;
+  };
+  ignored: { record(event: SeamEventJob): Promise<void> };
+  channelsFor: (gc: GuestCode) => NotifyChannel[];
+  policy: ReplacementPolicy;
+  now: () => Date;
+  logger: Logger;
+}
+
+/** Rechecks further away than this are left to the sweeper rather than parked as jobs. */
+const MAX_RECHECK_DELAY_MS = 24 * 3600_000;
+
+/**
+ * A webhook event arrived: note it on its guest code and ask for a fresh read of the code.
+ * Events are hints; what Seam's API answers is the truth, so no event is applied directly.
+ */
+export async function recordSeamEvent(
+  deps: ReconcileDeps,
+  event: SeamEventJob,
+): Promise<'queued' | 'ignored'> {
+  const gc = await deps.store.getByAccessCode(event.access_code_id);
+  if (!gc) {
+    await deps.ignored.record(event);
+    return 'ignored';
+  }
+  await deps.store.note(gc.id, {
+    at: event.received_at,
+    type: 'event',
+    message: `received ${event.event_type} (occurred ${event.occurred_at})`,
+    access_code_id: event.access_code_id,
+  });
+  await deps.queues.enqueueReconcile(event.access_code_id, event.event_type);
+  return 'queued';
+}
+
+function toSnapshot(code: Awaited<ReturnType<SeamGateway['getAccessCode']>>): AccessCodeSnapshot {
+  const status = (SEAM_STATUS_ORDER as readonly string[]).includes(code.status)
+    ? (code.status as SeamStatus)
+    : 'unknown';
+  return {
+    access_code_id: code.access_code_id,
+    gone: false,
+    status,
+    has_pin: typeof code.code === 'string' && code.code.length > 0,
+    errors: (code.errors ?? []).map((e) => e.error_code),
+    warnings: (code.warnings ?? []).map((w) => w.warning_code),
+  };
+}
+
+/** Reads one access code from Seam and applies it to its guest code, then acts on the result. */
+export async function reconcileAccessCode(
+  deps: ReconcileDeps,
+  accessCodeId: string,
+): Promise<'ignored' | 'unchanged' | 'applied'> {
+  const known = await deps.store.getByAccessCode(accessCodeId);
+  if (!known) return 'ignored';
+
+  let snap: AccessCodeSnapshot;
+  try {
+    snap = toSnapshot(await deps.seam.getAccessCode(accessCodeId));
+  } catch (err) {
+    if (err instanceof SeamCallError && err.failure.kind === 'not_found') {
+      snap = { access_code_id: accessCodeId, gone: true };
+    } else {
+      throw err;
+    }
+  }
+
+  let decision: ReturnType<typeof applySnapshot> | undefined;
+  await deps.store.update(known.id, (cur) => {
+    decision = applySnapshot(cur, snap, deps.now(), deps.policy);
+    return decision.changed || decision.timeline.length > 0
+      ? { record: decision.record, timeline: decision.timeline }
+      : undefined;
+  });
+  if (!decision) return 'unchanged';
+
+  const gc = decision.record;
+  const now = deps.now().getTime();
+  for (const effect of decision.effects) {
+    switch (effect.type) {
+      case 'notify':
+        for (const channel of deps.channelsFor(gc)) {
+          await deps.queues.enqueueGuestNotification(gc.id, effect.access_code_id, channel);
+        }
+        break;
+      case 'recheck': {
+        const at = Date.parse(effect.at);
+        if (at - now <= MAX_RECHECK_DELAY_MS)
+          await deps.queues.scheduleRecheck(accessCodeId, at, now);
+        break;
+      }
+      case 'replace':
+        await replaceCode(deps, gc.id, accessCodeId, effect.reason);
+        break;
+      case 'fail':
+        deps.logger.error(
+          { guestCodeId: gc.id, reference: gc.reference, code: effect.code },
+          `guest code failed: ${effect.message}`,
+        );
+        if (effect.alert) await deps.queues.enqueueAlert(gc.id, effect.code, effect.message);
+        break;
+    }
+  }
+  return decision.changed ? 'applied' : 'unchanged';
+}
+
+/** Stops following a failed code and queues a new one for the same guest and window. */
+async function replaceCode(
+  deps: ReconcileDeps,
+  guestCodeId: string,
+  failedAccessCodeId: string,
+  reason: string,
+): Promise<void> {
+  const updated = await deps.store.update(guestCodeId, (cur) => {
+    if (cur.active_access_code_id !== failedAccessCodeId || cur.status !== 'waiting')
+      return undefined;
+    const at = deps.now().toISOString();
+    return {
+      record: {
+        ...cur,
+        status: 'requested',
+        generation: cur.generation + 1,
+        replacements: cur.replacements + 1,
+        access_codes: cur.access_codes.map((c) =>
+          c.access_code_id === failedAccessCodeId ? { ...c, superseded: true } : c,
+        ),
+        updated_at: at,
+      },
+      timeline: [
+        {
+          at,
+          type: 'replacing',
+          message: `replacing the code (${reason}); replacement ${cur.replacements + 1}`,
+          access_code_id: failedAccessCodeId,
+        },
+      ],
+    };
+  });
+  if (updated && updated.status === 'requested') {
+    deps.logger.warn({ guestCodeId, generation: updated.generation }, 'replacing a failed code');
+    await deps.queues.enqueueCreate(guestCodeId, updated.generation);
+  }
+}

@@ -1,0 +1,117 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { lockProfileFromDevice, type DeviceFacts } from '../domain/device-profile';
+import type { GuestCode, GuestCodeRequest } from '../domain/guest-code';
+import { planOfflineCode, type RuleViolation } from '../domain/rules';
+import { SeamCallError } from '../seam/client';
+
+export interface RequestGuestCodeDeps {
+  store: {
+    getByReference(reference: string): Promise<GuestCode | undefined>;
+    createIfAbsent(
+      record: GuestCode,
+      entry: { at: string; type: string; message: string },
+    ): Promise<{ created: boolean; record: GuestCode }>;
+  };
+  devices: { get(deviceId: string): Promise<DeviceFacts> };
+  queues: { enqueueCreate(guestCodeId: string, generation: number): Promise<unknown> };
+  now: () => Date;
+}
+
+export type RequestOutcome =
+  | { kind: 'created'; record: GuestCode }
+  | { kind: 'existing'; record: GuestCode }
+  | { kind: 'conflict'; record: GuestCode }
+  | { kind: 'device_not_found'; deviceId: string }
+  | { kind: 'device_unavailable'; message: string }
+  | { kind: 'rejected'; violations: RuleViolation[] };
+
+/** Same request, same fingerprint: keys sorted, so property order does not matter. */
+export function fingerprint(req: GuestCodeRequest): string {
+  const canonical = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v as object)
+            .sort()
+            .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+            .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+        )
+      : v;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(req)))
+    .digest('hex');
+}
+
+/**
+ * A booking system asks for a guest's code. The reference makes it idempotent: the same
+ * request again gets the same record and never a second Seam code. Checks that spend nothing
+ * (the lock can do it, the window fits the manufacturer's rules) run before anything is
+ * recorded; the Seam code itself is created by a worker.
+ */
+export async function requestGuestCode(
+  deps: RequestGuestCodeDeps,
+  req: GuestCodeRequest,
+): Promise<RequestOutcome> {
+  const print = fingerprint(req);
+  const known = await deps.store.getByReference(req.reference);
+  if (known) return answerForExisting(deps, known, print);
+
+  let device: DeviceFacts;
+  try {
+    device = await deps.devices.get(req.device_id);
+  } catch (err) {
+    if (err instanceof SeamCallError && err.failure.kind === 'not_found') {
+      return { kind: 'device_not_found', deviceId: req.device_id };
+    }
+    const message = err instanceof SeamCallError ? err.failure.message : 'device lookup failed';
+    return { kind: 'device_unavailable', message };
+  }
+  const profile = lockProfileFromDevice(device);
+  if (!profile.ok) return { kind: 'rejected', violations: [profile.violation] };
+
+  const now = deps.now();
+  const planned = planOfflineCode(profile.profile, req, now);
+  if (!planned.ok) return { kind: 'rejected', violations: planned.violations };
+
+  const at = now.toISOString();
+  const record: GuestCode = {
+    id: `gc_${randomUUID()}`,
+    reference: req.reference,
+    request_fingerprint: print,
+    request: req,
+    device: {
+      device_id: req.device_id,
+      name: profile.profile.name,
+      manufacturer: profile.profile.manufacturer,
+      timezone: profile.profile.timezone,
+    },
+    plan: planned.plan,
+    status: 'requested',
+    generation: 0,
+    create_attempts: 0,
+    access_codes: [],
+    replacements: 0,
+    notifications: [],
+    created_at: at,
+    updated_at: at,
+    version: 1,
+  };
+  const saved = await deps.store.createIfAbsent(record, {
+    at,
+    type: 'requested',
+    message: `requested ${planned.plan.kind} code ${planned.plan.starts_at} to ${planned.plan.ends_at}`,
+  });
+  if (!saved.created) return answerForExisting(deps, saved.record, print);
+  await deps.queues.enqueueCreate(record.id, 0);
+  return { kind: 'created', record: saved.record };
+}
+
+async function answerForExisting(
+  deps: RequestGuestCodeDeps,
+  record: GuestCode,
+  print: string,
+): Promise<RequestOutcome> {
+  if (record.request_fingerprint !== print) return { kind: 'conflict', record };
+  // A retry after a lost answer: make sure the creation is queued (a no-op when it is).
+  if (record.status === 'requested') await deps.queues.enqueueCreate(record.id, record.generation);
+  return { kind: 'existing', record };
+}

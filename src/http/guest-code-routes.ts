@@ -1,0 +1,158 @@
+import express, { Router } from 'express';
+import type { GuestCode, TimelineEntry } from '../domain/guest-code';
+import { RULE_VIOLATION_CODES } from '../domain/rules';
+import { cancelGuestCode } from '../flows/cancel-guest-code';
+import { requestGuestCode, type RequestGuestCodeDeps } from '../flows/request-guest-code';
+import type { GuestCodeStore } from '../store/guest-codes';
+import { requireToken } from './auth';
+import { sendError } from './errors';
+import { fieldProblems, guestCodeRequestSchema } from './guest-code-schema';
+
+/** What the API shows of a guest code. No PIN: the guest gets that through the notification. */
+export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]) {
+  return {
+    id: gc.id,
+    reference: gc.reference,
+    status: gc.status,
+    device: gc.device,
+    guest: gc.request.guest,
+    requested: {
+      starts_at: gc.request.starts_at,
+      ends_at: gc.request.ends_at ?? null,
+      is_one_time_use: gc.request.is_one_time_use,
+      max_time_rounding: gc.request.max_time_rounding,
+    },
+    planned: gc.plan,
+    access_code_ids: gc.access_codes.map((c) => c.access_code_id),
+    active_access_code_id: gc.active_access_code_id ?? null,
+    access_codes: gc.access_codes,
+    create_attempts: gc.create_attempts,
+    replacements: gc.replacements,
+    notifications: gc.notifications,
+    error: gc.failure ?? null,
+    cancelled_at: gc.cancelled_at ?? null,
+    created_at: gc.created_at,
+    updated_at: gc.updated_at,
+    ...(timeline ? { timeline } : {}),
+  };
+}
+
+export function guestCodeRoutes(opts: {
+  token: string;
+  deps: RequestGuestCodeDeps;
+  store: GuestCodeStore;
+  bodyLimitBytes?: number;
+}): Router {
+  const router = Router();
+  const auth = requireToken(opts.token);
+  const json = express.json({ limit: opts.bodyLimitBytes ?? 16_384, type: () => true });
+  const now = opts.deps.now;
+
+  router.post('/v1/guest-codes', auth, json, async (req, res) => {
+    const parsed = guestCodeRequestSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const details = fieldProblems(parsed.error);
+      sendError(
+        res,
+        400,
+        'invalid_request',
+        `the request has ${details.length} problem(s)`,
+        details,
+      );
+      return;
+    }
+    const outcome = await requestGuestCode(opts.deps, parsed.data);
+    switch (outcome.kind) {
+      case 'created':
+        res.status(202).json({ guest_code: guestCodeView(outcome.record) });
+        return;
+      case 'existing':
+        res.status(200).json({ guest_code: guestCodeView(outcome.record) });
+        return;
+      case 'conflict':
+        sendError(
+          res,
+          409,
+          'reference_conflict',
+          `reference ${outcome.record.reference} already names guest code ${outcome.record.id} with a different request; use a new reference or send the same body`,
+          { guest_code_id: outcome.record.id },
+        );
+        return;
+      case 'device_not_found':
+        sendError(res, 404, 'device_not_found', `Seam knows no device ${outcome.deviceId}`);
+        return;
+      case 'device_unavailable':
+        res.setHeader('Retry-After', '5');
+        sendError(
+          res,
+          503,
+          'seam_unavailable',
+          `could not read the device from Seam: ${outcome.message}`,
+        );
+        return;
+      case 'rejected': {
+        const [first] = outcome.violations;
+        sendError(
+          res,
+          422,
+          first?.code ?? 'rule_violation',
+          outcome.violations.map((v) => v.message).join(' '),
+          outcome.violations,
+        );
+        return;
+      }
+    }
+  });
+
+  router.get('/v1/guest-codes', auth, async (req, res) => {
+    const reference = typeof req.query.reference === 'string' ? req.query.reference : undefined;
+    if (!reference) {
+      sendError(res, 400, 'invalid_request', 'give ?reference=<booking reference>', [
+        { field: 'reference', message: 'required' },
+      ]);
+      return;
+    }
+    const gc = await opts.store.getByReference(reference);
+    if (!gc) {
+      sendError(res, 404, 'not_found', `no guest code has reference ${reference}`);
+      return;
+    }
+    res.json({ guest_code: guestCodeView(gc, await opts.store.timeline(gc.id)) });
+  });
+
+  router.get('/v1/guest-codes/:id', auth, async (req, res) => {
+    const gc = await opts.store.get(req.params.id as string);
+    if (!gc) {
+      sendError(res, 404, 'not_found', `no guest code ${req.params.id}`);
+      return;
+    }
+    res.json({ guest_code: guestCodeView(gc, await opts.store.timeline(gc.id)) });
+  });
+
+  router.delete('/v1/guest-codes/:id', auth, async (req, res) => {
+    const id = req.params.id as string;
+    const existing = await opts.store.get(id);
+    if (!existing) {
+      sendError(res, 404, 'not_found', `no guest code ${id}`);
+      return;
+    }
+    const outcome = await cancelGuestCode({ store: opts.store, now }, id);
+    const record = outcome?.record ?? existing;
+    res.json({
+      guest_code: guestCodeView(record),
+      note: outcome?.note ?? 'Already cancelled.',
+    });
+  });
+
+  return router;
+}
+
+export const DOCUMENTED_ERROR_CODES = [
+  'invalid_request',
+  'unauthorized',
+  'reference_conflict',
+  'device_not_found',
+  'seam_unavailable',
+  'not_found',
+  ...RULE_VIOLATION_CODES,
+];

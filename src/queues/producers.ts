@@ -1,0 +1,89 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { CreateJob, NotifyChannel, NotifyJob, ReconcileJob } from './jobs';
+import { QUEUES } from './names';
+import { createJobOptions, notifyJobOptions, reconcileJobOptions } from './options';
+
+/**
+ * Producers for the work queues. Job ids carry the idempotency: the same guest code's
+ * creation, or the same notification, is never queued twice while the first is still there.
+ */
+export class WorkQueues {
+  readonly create: Queue<CreateJob>;
+  readonly reconcile: Queue<ReconcileJob>;
+  readonly notify: Queue<NotifyJob>;
+
+  constructor(
+    connection: Redis,
+    readonly prefix: string,
+    private readonly createAttempts: number,
+  ) {
+    const opts = { connection, prefix };
+    this.create = new Queue<CreateJob>(QUEUES.create, opts);
+    this.reconcile = new Queue<ReconcileJob>(QUEUES.reconcile, opts);
+    this.notify = new Queue<NotifyJob>(QUEUES.notify, opts);
+    for (const q of [this.create, this.reconcile, this.notify]) q.on('error', () => undefined);
+  }
+
+  enqueueCreate(guestCodeId: string, generation: number): Promise<unknown> {
+    return this.create.add(
+      'create',
+      { guest_code_id: guestCodeId, generation },
+      {
+        ...createJobOptions,
+        jobId: `create-${guestCodeId}-${generation}`,
+        attempts: this.createAttempts,
+        backoff: { type: 'seam' },
+      },
+    );
+  }
+
+  /**
+   * Bursts coalesce: while a fetch for this access code waits, more events add nothing; while
+   * one runs, one more is kept to run after it (it may have read the state too early).
+   */
+  enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown> {
+    return this.reconcile.add(
+      'reconcile',
+      { access_code_id: accessCodeId, reason },
+      { ...reconcileJobOptions, deduplication: { id: accessCodeId, keepLastIfActive: true } },
+    );
+  }
+
+  /** A check at a known future time (end of a grace period); one per code and time. */
+  scheduleRecheck(accessCodeId: string, atMs: number, now: number): Promise<unknown> {
+    return this.reconcile.add(
+      'recheck',
+      { access_code_id: accessCodeId, reason: 'grace period over' },
+      {
+        ...reconcileJobOptions,
+        jobId: `recheck-${accessCodeId}-${atMs}`,
+        delay: Math.max(0, atMs - now),
+      },
+    );
+  }
+
+  enqueueGuestNotification(
+    guestCodeId: string,
+    accessCodeId: string,
+    channel: NotifyChannel,
+  ): Promise<unknown> {
+    return this.notify.add(
+      `guest-${channel}`,
+      { kind: 'guest', guest_code_id: guestCodeId, access_code_id: accessCodeId, channel },
+      { ...notifyJobOptions, jobId: `notify-${guestCodeId}-${accessCodeId}-${channel}` },
+    );
+  }
+
+  enqueueAlert(guestCodeId: string, code: string, message: string): Promise<unknown> {
+    return this.notify.add(
+      'alert',
+      { kind: 'alert', guest_code_id: guestCodeId, code, message },
+      { ...notifyJobOptions, jobId: `alert-${guestCodeId}-${code}` },
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.create.close(), this.reconcile.close(), this.notify.close()]);
+  }
+}

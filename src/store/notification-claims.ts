@@ -1,0 +1,42 @@
+import type { Redis } from 'ioredis';
+
+// KEYS: claim. ARGV: token, lease ms. Returns 'sent', 'busy' or 'claimed'.
+const CLAIM = `
+local v = redis.call('GET', KEYS[1])
+if v == 'sent' then return 'sent' end
+if v then return 'busy' end
+redis.call('SET', KEYS[1], 'sending:' .. ARGV[1], 'PX', ARGV[2])
+return 'claimed'
+`;
+// KEYS: claim. ARGV: token. Deletes the claim only if it is still ours.
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == 'sending:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/**
+ * Exactly-once sending, as close as a network allows: a sender takes a leased claim before it
+ * sends, marks it `sent` after, and releases it only when the send failed. A worker that dies
+ * holding the claim loses it when the lease runs out, and BullMQ's stalled-job check hands the
+ * job to another worker. The one gap left (a crash after the send and before the mark) is as
+ * short as one Redis write.
+ */
+export class NotificationClaims {
+  constructor(
+    private readonly redis: Redis,
+    private readonly leaseMs: number,
+  ) {}
+
+  async claim(key: string, token: string): Promise<'sent' | 'busy' | 'claimed'> {
+    return (await this.redis.eval(CLAIM, 1, key, token, String(this.leaseMs))) as
+      'sent' | 'busy' | 'claimed';
+  }
+
+  async markSent(key: string): Promise<void> {
+    await this.redis.set(key, 'sent');
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, key, token);
+  }
+}

@@ -1,0 +1,309 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+/**
+ * Static checks of the container files (Docker itself is not needed): they read the real
+ * Dockerfile, docker-compose.yml, .dockerignore and .env.example, so any drift fails here.
+ */
+const root = path.resolve(__dirname, '../..');
+const read = (file: string): string => readFileSync(path.join(root, file), 'utf8');
+
+type Dict = Record<string, unknown>;
+const asDict = (v: unknown): Dict => {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new Error(`expected a mapping, got ${JSON.stringify(v)}`);
+  }
+  return v as Dict;
+};
+
+/** Compose accepts a command as a list or a string; compare them as lists of words. */
+const words = (command: unknown): string[] =>
+  Array.isArray(command)
+    ? command.map(String)
+    : String(command ?? '')
+        .split(/\s+/)
+        .filter(Boolean);
+
+/** Compose durations: "35s", "1m30s", "500ms", "1h". */
+function durationMs(value: unknown): number {
+  const text = String(value ?? '');
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|us|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
+    throw new Error(`not a compose duration: ${JSON.stringify(value)}`);
+  }
+  const unit: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]!]!, 0);
+}
+
+/** Compose environment as a mapping or as a list of KEY=value. */
+function envOf(service: Dict): Record<string, string> {
+  const env = service.environment;
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((e) => {
+        const [k, ...v] = String(e).split('=');
+        return [k!, v.join('=')];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(asDict(env ?? {})).map(([k, v]) => [k, String(v)]));
+}
+
+// ---- Dockerfile: line continuations joined, comments and parser directives dropped ----
+interface Instruction {
+  op: string;
+  args: string;
+}
+function parseDockerfile(text: string): Instruction[][] {
+  const logical: string[] = [];
+  let current = '';
+  for (const raw of text.split(/\r?\n/)) {
+    if (/^\s*#/.test(raw)) continue;
+    if (/\\\s*$/.test(raw)) {
+      current += raw.replace(/\\\s*$/, ' ');
+      continue;
+    }
+    current += raw;
+    if (current.trim()) logical.push(current.trim());
+    current = '';
+  }
+  if (current.trim()) logical.push(current.trim());
+  const stages: Instruction[][] = [];
+  for (const line of logical) {
+    const m = /^(\S+)\s*(.*)$/.exec(line)!;
+    const ins = { op: m[1]!.toUpperCase(), args: m[2]! };
+    if (ins.op === 'FROM') stages.push([]);
+    if (stages.length === 0) throw new Error(`instruction before FROM: ${line}`);
+    stages[stages.length - 1]!.push(ins);
+  }
+  return stages;
+}
+
+const compose = asDict(parse(read('docker-compose.yml'), { merge: true }));
+const services = asDict(compose.services);
+const dockerfileText = read('Dockerfile');
+const stages = parseDockerfile(dockerfileText);
+const finalStage = stages[stages.length - 1] ?? [];
+const packageJson = JSON.parse(read('package.json')) as { scripts?: Record<string, string> };
+
+describe('docker-compose.yml', () => {
+  it('runs redis with AOF, everysec fsync and noeviction, on a volume, with a ping healthcheck', () => {
+    const redis = asDict(services.redis);
+    expect(String(redis.image)).toMatch(/^redis:7(\b|$)/);
+    const cmd = words(redis.command);
+    const flag = (name: string) => cmd[cmd.indexOf(name) + 1];
+    expect(cmd).toContain('--appendonly');
+    expect(flag('--appendonly')).toBe('yes');
+    expect(flag('--appendfsync')).toBe('everysec');
+    expect(flag('--maxmemory-policy')).toBe('noeviction');
+    expect((redis.volumes as unknown[]).map(String).some((v) => /:\/data$/.test(v))).toBe(true);
+    expect(words(asDict(redis.healthcheck).test).join(' ')).toMatch(/redis-cli ping/);
+  });
+
+  describe.each([
+    ['ingress', 'ingress'],
+    ['worker', 'worker'],
+  ])('%s', (name, role) => {
+    const service = () => asDict(services[name]);
+
+    it('builds from the Dockerfile in this repository', () => {
+      const build = service().build;
+      const context = typeof build === 'string' ? build : String(asDict(build).context);
+      const dockerfile =
+        typeof build === 'string' ? 'Dockerfile' : String(asDict(build).dockerfile ?? 'Dockerfile');
+      expect(path.resolve(root, context)).toBe(root);
+      expect(path.resolve(root, context, dockerfile)).toBe(path.join(root, 'Dockerfile'));
+    });
+
+    it(`runs node dist/src/main.js ${role}`, () => {
+      expect(words(service().command)).toEqual(['node', 'dist/src/main.js', role]);
+    });
+
+    it('has a healthcheck on /readyz', () => {
+      const hc = asDict(service().healthcheck);
+      expect(hc.disable).not.toBe(true);
+      const test = words(hc.test);
+      expect(['CMD', 'CMD-SHELL']).toContain(test[0]);
+      expect(test.join(' ')).toMatch(/\/readyz\b/);
+    });
+
+    it('waits for redis to be healthy and talks to it by service name', () => {
+      const dependsOn = asDict(service().depends_on);
+      expect(asDict(dependsOn.redis).condition).toBe('service_healthy');
+      expect(envOf(service()).REDIS_URL).toBe('redis://redis:6379');
+    });
+
+    it('gets SIGTERM through an init and has a grace period above SHUTDOWN_TIMEOUT_MS', () => {
+      expect(service().init).toBe(true);
+      const timeout = Number(envOf(service()).SHUTDOWN_TIMEOUT_MS);
+      const drain = Number(envOf(service()).SHUTDOWN_DRAIN_MS ?? 0);
+      expect(Number.isInteger(timeout)).toBe(true);
+      expect(drain).toBeLessThan(timeout);
+      // The app's own bound must fire before Docker's SIGKILL, with room for process exit.
+      expect(durationMs(service().stop_grace_period)).toBeGreaterThanOrEqual(timeout + 5000);
+    });
+  });
+
+  it('publishes port 3000 for the ingress only', () => {
+    const ports = (asDict(services.ingress).ports as unknown[]).map(String);
+    expect(ports.some((p) => /(^|:)3000(\/tcp)?$/.test(p))).toBe(true);
+    expect(asDict(services.worker).ports).toBeUndefined();
+  });
+
+  it('requires the ingress secrets instead of starting without them', () => {
+    const env = envOf(asDict(services.ingress));
+    expect(env.SEAM_WEBHOOK_SECRET).toMatch(/^\$\{SEAM_WEBHOOK_SECRET:\?.+\}$/);
+    expect(env.API_TOKEN).toMatch(/^\$\{API_TOKEN:\?.+\}$/);
+  });
+});
+
+describe('node entry points', () => {
+  it('every node dist/... path in compose and the Dockerfile has a source file', () => {
+    // dist/ mirrors the repository (rootDir "."), so dist/src/main.js comes from src/main.ts.
+    const base = JSON.parse(read('tsconfig.json')) as { compilerOptions: Dict };
+    const build = JSON.parse(read('tsconfig.build.json')) as {
+      compilerOptions?: Dict;
+      include: string[];
+    };
+    const options = { ...base.compilerOptions, ...build.compilerOptions };
+    expect(options.outDir).toBe('dist');
+    expect(options.rootDir).toBe('.');
+
+    const text = `${read('docker-compose.yml')}\n${dockerfileText}`;
+    const paths = new Set([...text.matchAll(/\bdist\/[\w./-]+\.js\b/g)].map((m) => m[0]));
+    expect(paths).toContain('dist/src/main.js');
+    for (const p of paths) {
+      const source = p.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+      expect({ path: p, source, exists: existsSync(path.join(root, source)) }).toEqual({
+        path: p,
+        source,
+        exists: true,
+      });
+      expect(build.include.some((dir) => source.startsWith(`${dir}/`))).toBe(true);
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  it('is multi-stage on a pinned Node LTS slim image', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const stageNames = new Set<string>();
+    for (const stage of stages) {
+      const [image, as, name] = stage[0]!.args.replace(/--platform=\S+\s+/, '').split(/\s+/);
+      expect(image).toMatch(/^node:\d+-[a-z]+-slim$/);
+      expect(image).not.toMatch(/:latest$/);
+      if (as?.toUpperCase() === 'AS' && name) stageNames.add(name);
+    }
+    expect(finalStage[0]!.args).toMatch(/^node:24-bookworm-slim\b/);
+    // COPY --from must name an earlier stage.
+    for (const ins of stages.flat().filter((i) => i.op === 'COPY')) {
+      const from = /--from=(\S+)/.exec(ins.args)?.[1];
+      if (from) expect(stageNames).toContain(from);
+    }
+  });
+
+  it('installs with npm ci: all deps to build, production deps at runtime', () => {
+    const runs = (stage: Instruction[]) => stage.filter((i) => i.op === 'RUN').map((i) => i.args);
+    expect(stages.flat().some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args))).toBe(true);
+    expect(runs(finalStage).some((r) => /\bnpm ci\b.*--omit=dev/.test(r))).toBe(true);
+    expect(runs(finalStage).some((r) => /\bnpm (install|i)\b/.test(r))).toBe(false);
+    expect(finalStage.some((i) => i.op === 'COPY' && /--from=\S+\s+\S*dist\b/.test(i.args))).toBe(
+      true,
+    );
+  });
+
+  it('runs only npm scripts that exist in package.json', () => {
+    const scripts = packageJson.scripts ?? {};
+    const used = stages
+      .flat()
+      .filter((i) => i.op === 'RUN')
+      .flatMap((i) => [...i.args.matchAll(/\bnpm\s+(?:run(?:-script)?)\s+([\w:.-]+)/g)])
+      .map((m) => m[1]!);
+    expect(used).toContain('build');
+    for (const name of used) expect(Object.keys(scripts)).toContain(name);
+  });
+
+  it('runs as the non-root node user in production mode', () => {
+    const users = finalStage.filter((i) => i.op === 'USER').map((i) => i.args.split(':')[0]);
+    expect(users[users.length - 1]).toBe('node');
+    const env = finalStage.filter((i) => i.op === 'ENV').map((i) => i.args);
+    expect(env.some((e) => /\bNODE_ENV[= ]production\b/.test(e))).toBe(true);
+  });
+
+  it('exposes 3000, checks /healthz with node, and starts in exec form', () => {
+    expect(finalStage.some((i) => i.op === 'EXPOSE' && /\b3000\b/.test(i.args))).toBe(true);
+    const hc = finalStage.find((i) => i.op === 'HEALTHCHECK');
+    expect(hc?.args).toMatch(/CMD \["node",/);
+    expect(hc?.args).toMatch(/\/healthz\b/);
+    const cmd = finalStage.filter((i) => i.op === 'CMD').pop();
+    expect(JSON.parse(cmd!.args)).toEqual(['node', 'dist/src/main.js', 'all']);
+    expect(finalStage.some((i) => i.op === 'ENTRYPOINT')).toBe(false);
+  });
+});
+
+describe('.dockerignore', () => {
+  const entries = read('.dockerignore')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.replace(/^\/|^\*\*\//, '').replace(/\/$/, ''));
+
+  it('keeps node_modules and .env out of the build context', () => {
+    expect(entries).toContain('node_modules');
+    expect(entries).toContain('.env');
+    expect(entries).toEqual(expect.arrayContaining(['dist', '.git']));
+  });
+
+  it('does not exclude what the build needs', () => {
+    for (const needed of ['package.json', 'package-lock.json', 'src', 'tsconfig.json']) {
+      expect(entries).not.toContain(needed);
+    }
+  });
+});
+
+describe('.env.example', () => {
+  const defined = new Set(
+    read('.env.example')
+      .split(/\r?\n/)
+      .map((l) => /^([A-Z][A-Z0-9_]*)=/.exec(l.trim())?.[1])
+      .filter((k): k is string => Boolean(k)),
+  );
+
+  it('lists every variable of the service', () => {
+    for (const name of [
+      'PORT',
+      'REDIS_URL',
+      'QUEUE_PREFIX',
+      'LOG_LEVEL',
+      'SEAM_WEBHOOK_SECRET',
+      'API_TOKEN',
+      'SEAM_API_KEY',
+      'SEAM_ENDPOINT',
+      'SMTP_URL',
+      'MAIL_FROM',
+      'NOTIFY_WEBHOOK_URL',
+      'NOTIFY_WEBHOOK_SECRET',
+      'SHUTDOWN_TIMEOUT_MS',
+      'SHUTDOWN_DRAIN_MS',
+    ]) {
+      expect(defined).toContain(name);
+    }
+  });
+
+  it('covers every ${VAR} that docker-compose.yml substitutes', () => {
+    const uncommented = read('docker-compose.yml')
+      .split(/\r?\n/)
+      .filter((l) => !/^\s*#/.test(l))
+      .join('\n');
+    const referenced = [...uncommented.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!);
+    for (const name of referenced) expect(defined).toContain(name);
+  });
+
+  it('has a comment line before each variable', () => {
+    const lines = read('.env.example').split(/\r?\n/);
+    lines.forEach((line, i) => {
+      if (/^[A-Z][A-Z0-9_]*=/.test(line)) expect(lines[i - 1]).toMatch(/^#\s*\S/);
+    });
+  });
+});

@@ -1,0 +1,78 @@
+import { DelayedError, type Job } from 'bullmq';
+import { createSeamCode, RetryableCreateError } from '../src/flows/create-seam-code';
+import { notifyGuest, sendAlert, type NotifyDeps } from '../src/flows/notify-guest';
+import { reconcileAccessCode, recordSeamEvent, type ReconcileDeps } from '../src/flows/reconcile';
+import { sweep, type SweepDeps } from '../src/flows/sweep';
+import type { CreateSeamCodeDeps } from '../src/flows/create-seam-code';
+import type { GuestCode } from '../src/domain/guest-code';
+import {
+  createJobSchema,
+  notifyJobSchema,
+  reconcileJobSchema,
+  seamEventJobSchema,
+  type NotifyChannel,
+} from '../src/queues/jobs';
+
+/**
+ * One processor per queue: each validates its job, calls a flow, and turns the flow's answer
+ * into what BullMQ understands (return = done, throw = retry with backoff, DelayedError = wait).
+ */
+
+export function seamEventProcessor(deps: ReconcileDeps) {
+  return async (job: Job): Promise<string> =>
+    recordSeamEvent(deps, seamEventJobSchema.parse(job.data));
+}
+
+export function reconcileProcessor(deps: ReconcileDeps) {
+  return async (job: Job): Promise<string> =>
+    reconcileAccessCode(deps, reconcileJobSchema.parse(job.data).access_code_id);
+}
+
+export function createProcessor(
+  deps: CreateSeamCodeDeps & {
+    alert(guestCodeId: string, code: string, message: string): Promise<unknown>;
+  },
+) {
+  return async (job: Job, token?: string): Promise<string> => {
+    const data = createJobSchema.parse(job.data);
+    const attempts = job.opts.attempts ?? 1;
+    const outcome = await createSeamCode(deps, data, job.attemptsMade + 1 >= attempts);
+    if (outcome.kind === 'rate_limited') {
+      // Wait for the device's window without spending an attempt.
+      await job.moveToDelayed(Date.now() + outcome.waitMs, token);
+      throw new DelayedError();
+    }
+    if (outcome.kind === 'failed') {
+      deps.logger.error(
+        { guestCodeId: data.guest_code_id, code: outcome.code },
+        'guest code creation failed',
+      );
+      await deps.alert(data.guest_code_id, outcome.code, `creation failed: ${outcome.code}`);
+    }
+    return outcome.kind;
+  };
+}
+
+export function notifyProcessor(deps: NotifyDeps, channels: (gc: GuestCode) => NotifyChannel[]) {
+  return async (job: Job): Promise<string> => {
+    const data = notifyJobSchema.parse(job.data);
+    if (data.kind === 'alert') return sendAlert(deps, data);
+    return notifyGuest(deps, data, channels);
+  };
+}
+
+export function sweepProcessor(deps: SweepDeps) {
+  return async (): Promise<string> => JSON.stringify(await sweep(deps));
+}
+
+/**
+ * Backoff for Seam calls: exponential with full jitter, never sooner than Seam's Retry-After.
+ */
+export function seamBackoff(baseMs: number, maxMs: number) {
+  return (attemptsMade: number, _type: string | undefined, err?: Error): number => {
+    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
+    const jittered = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    const retryAfter = err instanceof RetryableCreateError ? (err.retryAfterMs ?? 0) : 0;
+    return Math.max(jittered, retryAfter);
+  };
+}
