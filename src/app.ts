@@ -10,7 +10,7 @@ import type { Logger } from './logger';
 import { createMetrics } from './observability/metrics';
 import type { ShutdownStep } from './process/shutdown';
 import { WorkQueues } from './queues/producers';
-import { closeConnection, createRequestPathConnection } from './redis/connections';
+import { closeConnection, createRequestPathConnection, waitUntilReady } from './redis/connections';
 import { createSeamGateway } from './seam/client';
 import { DeviceCache } from './seam/device-cache';
 import { GuestCodeStore } from './store/guest-codes';
@@ -45,6 +45,7 @@ export async function startService(
     const settings = { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS };
     const apiRedis = createRequestPathConnection(settings, 'api');
     apiRedis.on('error', (err) => logger.debug({ err: err.message }, 'api redis error'));
+    if (!(await waitUntilReady(apiRedis, 5000))) logger.warn('Redis is not reachable yet');
     const store = new GuestCodeStore(apiRedis, config.QUEUE_PREFIX);
     const queues = new WorkQueues(apiRedis, config.QUEUE_PREFIX, config.CREATE_MAX_ATTEMPTS);
     const seam = createSeamGateway({

@@ -7,7 +7,7 @@ import { webhookRoutes } from './http/webhook-routes';
 import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
 import { EventInbox } from './queues/event-inbox';
-import { closeConnection, createRequestPathConnection } from './redis/connections';
+import { closeConnection, createRequestPathConnection, waitUntilReady } from './redis/connections';
 import { ParkedEvents } from './store/parked-events';
 import type { ShutdownStep } from './process/shutdown';
 import { withTimeout } from './util/timeout';
@@ -34,6 +34,7 @@ export async function startIngress(opts: {
   const settings = { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS };
   const redis = createRequestPathConnection(settings, 'ingress');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'ingress redis error'));
+  if (!(await waitUntilReady(redis, 5000))) logger.warn('Redis is not reachable yet');
 
   const inbox = new EventInbox(
     redis,

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../logger';
+import { isRedisUnavailable } from '../redis/connections';
 
 /** Every error answer has one shape: `{ "error": { "code", "message", "details"? } }`. */
 export interface ApiErrorBody {
@@ -34,7 +35,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    if (status === 413) {
+    if (isRedisUnavailable(err)) {
+      res.setHeader('Retry-After', '5');
+      sendError(res, 503, 'unavailable', 'storage is unavailable; retry later');
+    } else if (status === 413) {
       sendError(res, 413, 'body_too_large', 'request body exceeds the size limit');
     } else if (status >= 400 && status < 500) {
       sendError(

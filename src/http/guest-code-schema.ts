@@ -19,12 +19,10 @@ export const guestCodeRequestSchema = z
         message: 'give the guest an email or a phone (or both)',
         path: ['email'],
       }),
-    starts_at: z
-      .string()
-      .datetime({
-        offset: true,
-        message: 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-24T15:00:00+01:00',
-      }),
+    starts_at: z.string().datetime({
+      offset: true,
+      message: 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-24T15:00:00+01:00',
+    }),
     ends_at: z
       .string()
       .datetime({

@@ -51,3 +51,29 @@ export async function closeConnection(conn: Redis): Promise<void> {
   }
   conn.disconnect();
 }
+
+/** Waits (bounded) for a connection to be usable; a Redis that is down at start is not fatal. */
+export async function waitUntilReady(conn: Redis, timeoutMs: number): Promise<boolean> {
+  if (conn.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      conn.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    conn.once('ready', onReady);
+  });
+}
+
+/** Errors that mean "Redis cannot be reached now" (the caller should answer 503, not 500). */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    err.name === 'TimeoutError' ||
+    err.name === 'MaxRetriesPerRequestError' ||
+    /Stream isn't writeable|Connection is closed|ECONNREFUSED|Command timed out/.test(err.message)
+  );
+}
