@@ -1,0 +1,47 @@
+import { ConfigError, loadConfig } from '../../src/config';
+import { spawnService } from '../helpers/processes';
+
+const good = {
+  SEAM_WEBHOOK_SECRET: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=',
+  API_TOKEN: 'token-0123456789abcdef',
+  SEAM_API_KEY: 'seam_test_key',
+};
+
+describe('configuration from the environment', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig(good, ['ingress']);
+    expect(c).toMatchObject({
+      PORT: 3000,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: 'seamcodes',
+      LOG_LEVEL: 'info',
+      WEBHOOK_BODY_LIMIT_BYTES: 262_144,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL'],
+    [{ SEAM_WEBHOOK_SECRET: 'not-a-secret' }, 'SEAM_WEBHOOK_SECRET'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ QUEUE_PREFIX: 'a b' }, 'QUEUE_PREFIX'],
+    [{ SMTP_URL: 'smtp://mail:25' }, 'MAIL_FROM'],
+  ])('names the variable when %o is wrong', (env, name) => {
+    expect(() => loadConfig({ ...good, ...env }, ['ingress', 'worker'])).toThrow(ConfigError);
+    expect(() => loadConfig({ ...good, ...env }, ['ingress', 'worker'])).toThrow(name);
+  });
+
+  it('requires the webhook secret, API token and Seam key for the ingress, only the key for workers', () => {
+    expect(() => loadConfig({}, ['ingress'])).toThrow(
+      /SEAM_WEBHOOK_SECRET.*API_TOKEN.*SEAM_API_KEY/,
+    );
+    expect(() => loadConfig({ SEAM_API_KEY: 'seam_k' }, ['worker'])).not.toThrow();
+  });
+
+  it('stops the process with one clear line and exit code 1', async () => {
+    const proc = spawnService('ingress', { ...good, REDIS_URL: 'ftp://nowhere' });
+    const code = await proc.exited;
+    expect(code).toBe(1);
+    expect(proc.output).toEqual([expect.stringMatching(/^invalid configuration: REDIS_URL: /)]);
+  }, 20_000);
+});
