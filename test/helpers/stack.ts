@@ -29,6 +29,7 @@ export interface Stack {
   api(
     path: string,
     init?: { method?: string; body?: unknown; token?: string },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers loosely
   ): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
