@@ -7,7 +7,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-console': ['error', { allow: ['error'] }],
     },
   },
@@ -24,8 +27,31 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['ioredis', 'bullmq', 'express', '@seamapi/*', 'node:*', 'pino*', 'nodemailer', 'svix'], message: 'src/domain is pure: no I/O libraries.' },
-            { group: ['../http/*', '../store/*', '../seam/*', '../queues/*', '../notify/*', '../flows/*', '../../*'], message: 'src/domain depends on nothing outside itself.' },
+            {
+              group: [
+                'ioredis',
+                'bullmq',
+                'express',
+                '@seamapi/*',
+                'node:*',
+                'pino*',
+                'nodemailer',
+                'svix',
+              ],
+              message: 'src/domain is pure: no I/O libraries.',
+            },
+            {
+              group: [
+                '../http/*',
+                '../store/*',
+                '../seam/*',
+                '../queues/*',
+                '../notify/*',
+                '../flows/*',
+                '../../*',
+              ],
+              message: 'src/domain depends on nothing outside itself.',
+            },
           ],
         },
       ],
