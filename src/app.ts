@@ -76,6 +76,15 @@ export async function startService(
       lifecycle,
       extraRouters: routers,
       extraReadiness: workers?.readiness,
+    }).catch(async (err: unknown) => {
+      // Workers already run: release them, or the process would hang instead of exiting.
+      for (const step of [
+        ...(workers?.shutdownSteps() ?? []),
+        { name: 'api redis', run: () => closeConnection(apiRedis) },
+      ]) {
+        await step.run().catch(() => undefined);
+      }
+      throw err;
     });
     steps.push(...ingress.shutdownSteps());
     if (workers) steps.push(...workers.shutdownSteps());

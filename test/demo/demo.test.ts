@@ -1,0 +1,70 @@
+/** `npm run demo` end to end: the script as a user runs it, with its own redis-server. */
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function runDemo(): Promise<{ code: number | null; signal: string | null; out: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  // The demo must start its own redis-server, as on a fresh clone.
+  delete env.REDIS_URL;
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['tsx', 'scripts/demo.ts'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const killer = setTimeout(() => child.kill('SIGINT'), 80_000);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, out });
+    });
+  });
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('npm run demo', () => {
+  it('runs the whole flow to a successful summary and exits 0', async () => {
+    const { code, out } = await runDemo();
+    if (code !== 0) console.log(out);
+    expect(code).toBe(0);
+
+    expect(out).toContain('DEMO OK');
+    expect(out).not.toContain('DEMO FAILED');
+    const summary = out.slice(out.indexOf('== Summary =='));
+    const row = (reference: string) =>
+      summary.split('\n').find((line) => line.startsWith(reference)) ?? '';
+    for (const reference of ['BK-1001', 'BK-1002', 'BK-1003', 'BK-1004']) {
+      expect(row(reference)).toMatch(/\bnotified\b.*\byes\b/);
+    }
+    expect(row('BK-1001')).toContain('igloohome hourly');
+    expect(row('BK-1002')).toContain('igloohome daily');
+    expect(row('BK-1003')).toContain('igloohome one-time');
+    expect(row('BK-1004')).toContain('dormakaba slot');
+    expect(row('BK-1005')).toContain('rejected 422 igloohome_duration_gap');
+    expect(summary).toContain('Guest notifications: 4 emails, 4 guest_code.ready webhooks.');
+
+    // Each guest's email was shown as received, the live progress too.
+    expect(out.match(/Email received for /g)).toHaveLength(4);
+    expect(out).toMatch(/BK-1004 \S+ → notified/);
+    // The private redis-server stopped with the demo.
+    const port = Number(/private redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    expect(port).toBeGreaterThan(0);
+    expect(await listening(port)).toBe(false);
+  }, 90_000);
+});
