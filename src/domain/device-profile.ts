@@ -124,7 +124,9 @@ export function lockProfileFromDevice(device: DeviceFacts): ProfileResult {
   const capabilities = Array.isArray(raw.capabilities_supported) ? raw.capabilities_supported : [];
   const hasAccessCode = capabilities.includes('access_code');
   const offlineEnabled =
-    props.offline_access_codes_enabled === true || props.can_program_offline_access_codes === true;
+    props.offline_access_codes_enabled === true ||
+    props.can_program_offline_access_codes === true ||
+    raw.can_program_offline_access_codes === true;
   if (!hasAccessCode || !offlineEnabled) {
     const missing: string[] = [];
     if (!hasAccessCode) missing.push("capabilities_supported does not include 'access_code'");
