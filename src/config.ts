@@ -80,6 +80,9 @@ const envSchema = z.object({
   /** How long a sender holds a notification before another worker may take it over. */
   NOTIFY_CLAIM_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
+  /** BullMQ stalled-job check interval and job lock duration: how soon a job held by a dead
+   *  worker goes back to the queue (BullMQ's default is 30 s for both). */
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
 
   SHUTDOWN_TIMEOUT_MS: duration(25_000),
   /** Time for the load balancer to see /readyz go 503 before the listener closes. */

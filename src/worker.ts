@@ -112,7 +112,12 @@ export async function startWorkers(opts: {
     settings: { backoffStrategy: backoff },
   };
   const start = (name: string, processor: Processor, concurrency: number) => {
-    const worker = new Worker(name, processor, { ...common, concurrency });
+    const worker = new Worker(name, processor, {
+      ...common,
+      concurrency,
+      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+      lockDuration: config.WORKER_STALLED_INTERVAL_MS,
+    });
     worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
     worker.on('failed', (job, err) =>
       logger.warn(

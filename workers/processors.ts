@@ -44,7 +44,7 @@ export function createProcessor(
     }
     if (outcome.kind === 'failed') {
       deps.logger.error(
-        { guestCodeId: data.guest_code_id, code: outcome.code },
+        { guestCodeId: data.guest_code_id, failureCode: outcome.code },
         'guest code creation failed',
       );
       await deps.alert(data.guest_code_id, outcome.code, `creation failed: ${outcome.code}`);

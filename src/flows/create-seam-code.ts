@@ -104,7 +104,13 @@ export async function createSeamCode(
     if (!(err instanceof SeamCallError)) throw err;
     const f = err.failure;
     logger.warn(
-      { guestCodeId: gc.id, kind: f.kind, code: f.code, status: f.status, requestId: f.requestId },
+      {
+        guestCodeId: gc.id,
+        kind: f.kind,
+        errorCode: f.code,
+        status: f.status,
+        requestId: f.requestId,
+      },
       'Seam create failed',
     );
     if (f.kind === 'permanent' || f.kind === 'not_found' || isLastAttempt) {

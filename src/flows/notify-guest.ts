@@ -54,6 +54,9 @@ export async function notifyGuest(
     return 'skipped';
   }
 
+  const sender = job.channel === 'email' ? deps.email : deps.webhook;
+  if (!sender || (job.channel === 'email' && !gc.request.guest.email)) return 'skipped';
+
   const key = deps.claimKey(gc.id, job.access_code_id, job.channel);
   const token = randomUUID();
   const claim = await deps.claims.claim(key, token);

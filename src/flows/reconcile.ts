@@ -114,7 +114,8 @@ export async function reconcileAccessCode(
         break;
       case 'fail':
         deps.logger.error(
-          { guestCodeId: gc.id, reference: gc.reference, code: effect.code },
+          // `code` is redacted from logs (PINs travel as `code`): name the reason otherwise.
+          { guestCodeId: gc.id, reference: gc.reference, failureCode: effect.code },
           `guest code failed: ${effect.message}`,
         );
         if (effect.alert) await deps.queues.enqueueAlert(gc.id, effect.code, effect.message);

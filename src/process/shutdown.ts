@@ -43,7 +43,7 @@ export function installShutdown(opts: {
         }
       }
       clearTimeout(guard);
-      opts.logger.info({ code }, 'shutdown complete');
+      opts.logger.info({ exitCode: code }, 'shutdown complete');
       exit(code);
     })();
     return started;

@@ -4,6 +4,10 @@ import type { CreateJob, NotifyChannel, NotifyJob, ReconcileJob } from './jobs';
 import { QUEUES } from './names';
 import { createJobOptions, notifyJobOptions, reconcileJobOptions } from './options';
 
+/** How long a reconcile waits for more events about the same access code (a burst of
+ *  webhooks arrives spread over some hundreds of ms: without the wait each part is a fetch). */
+export const RECONCILE_COALESCE_MS = 500;
+
 /**
  * Producers for the work queues. Job ids carry the idempotency: the same guest code's
  * creation, or the same notification, is never queued twice while the first is still there.
@@ -40,13 +44,18 @@ export class WorkQueues {
 
   /**
    * Bursts coalesce: while a fetch for this access code waits, more events add nothing; while
-   * one runs, one more is kept to run after it (it may have read the state too early).
+   * one runs, one more is kept to run after it (it may have read the state too early). The
+   * fetch waits RECONCILE_COALESCE_MS, so a burst spread over that long is one fetch.
    */
   enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown> {
     return this.reconcile.add(
       'reconcile',
       { access_code_id: accessCodeId, reason },
-      { ...reconcileJobOptions, deduplication: { id: accessCodeId, keepLastIfActive: true } },
+      {
+        ...reconcileJobOptions,
+        delay: RECONCILE_COALESCE_MS,
+        deduplication: { id: accessCodeId, keepLastIfActive: true },
+      },
     );
   }
 
