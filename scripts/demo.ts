@@ -12,11 +12,10 @@
  * The PINs printed here are the demo's output (what the guests received), not log lines: the
  * service's own log (path printed at the end) never contains them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -29,6 +28,7 @@ import { loadConfig } from '../src/config';
 import { REDACT_PATHS } from '../src/logger';
 import { startSimulator, type Simulator } from '../sim/simulator';
 import { newWebhookSecret } from '../sim/webhooks';
+import { NoRedisError, removeDir, startPrivateRedis } from './private-redis';
 
 const HARD_TIMEOUT_MS = 55_000;
 /** How long the codes get to reach a final status once requested. */
@@ -100,65 +100,13 @@ async function finish(code: number): Promise<never> {
   process.exit(code);
 }
 
-// ---- private redis-server (same approach as test/helpers/redis-server.ts) -------------------
+// ---- private redis-server -------------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-class NoRedisError extends Error {}
-
-async function startPrivateRedis(): Promise<string> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'demo-redis-'));
-  onCleanup('redis temp dir', () => rmSync(dir, { recursive: true, force: true }));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
-  args.push('--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction');
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
-  onCleanup('redis-server', async () => {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-    await new Promise<void>((resolve) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' ? new NoRedisError(err.message) : err),
-    );
-    waitForPort(port, 10_000, child).then(resolve, reject);
-  });
-  return `redis://127.0.0.1:${port}`;
+async function startRedisForDemo(): Promise<string> {
+  const redis = await startPrivateRedis();
+  onCleanup('redis temp dir', () => removeDir(redis.dir));
+  onCleanup('redis-server', () => redis.stop());
+  return redis.url;
 }
 
 // ---- SMTP catcher ---------------------------------------------------------------------------
@@ -443,7 +391,7 @@ async function main(): Promise<number> {
     });
   } else {
     try {
-      redisUrl = await startPrivateRedis();
+      redisUrl = await startRedisForDemo();
     } catch (err) {
       if (err instanceof NoRedisError) {
         console.error(
