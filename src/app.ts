@@ -46,8 +46,15 @@ export async function startService(
     const apiRedis = createRequestPathConnection(settings, 'api');
     apiRedis.on('error', (err) => logger.debug({ err: err.message }, 'api redis error'));
     if (!(await waitUntilReady(apiRedis, 5000))) logger.warn('Redis is not reachable yet');
-    const store = new GuestCodeStore(apiRedis, config.QUEUE_PREFIX);
-    const queues = new WorkQueues(apiRedis, config.QUEUE_PREFIX, config.CREATE_MAX_ATTEMPTS);
+    const store = new GuestCodeStore(apiRedis, config.QUEUE_PREFIX, {
+      retentionMs: config.RECORD_RETENTION_MS,
+    });
+    const queues = new WorkQueues(
+      apiRedis,
+      config.QUEUE_PREFIX,
+      config.CREATE_MAX_ATTEMPTS,
+      config.RECONCILE_COALESCE_MS,
+    );
     const seam = createSeamGateway({
       apiKey: config.SEAM_API_KEY ?? '',
       endpoint: config.SEAM_ENDPOINT,

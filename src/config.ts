@@ -57,6 +57,15 @@ const envSchema = z.object({
   /** A code still not set this long after its start gets replaced. */
   NOT_SET_GRACE_MS: duration(60 * 60_000),
   MAX_REPLACEMENTS: z.coerce.number().int().min(0).max(10).default(2),
+  /** How long a reconcile waits for the rest of a burst of events about one code: a burst
+   *  within this window costs one Seam fetch; it adds this much to webhook→record latency. */
+  RECONCILE_COALESCE_MS: z.coerce.number().int().min(0).max(10_000).default(20),
+  /** A finished guest code (notified, failed, cancelled) is kept this long after its stay ends. */
+  RECORD_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .default(30 * 24 * 3600_000),
   RECONCILE_SWEEP_INTERVAL_MS: z.coerce
     .number()
     .int()

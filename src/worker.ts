@@ -13,6 +13,7 @@ import { QUEUES } from './queues/names';
 import { WorkQueues } from './queues/producers';
 import { closeConnection, createWorkerConnection } from './redis/connections';
 import { createSeamGateway } from './seam/client';
+import { AccessCodeFreshness } from './store/access-code-freshness';
 import { GuestCodeStore } from './store/guest-codes';
 import { IgnoredEvents } from './store/ignored-events';
 import { storeKeys } from './store/keys';
@@ -56,8 +57,13 @@ export async function startWorkers(opts: {
     endpoint: config.SEAM_ENDPOINT,
     timeoutMs: config.SEAM_TIMEOUT_MS,
   });
-  const store = new GuestCodeStore(redis, prefix);
-  const queues = new WorkQueues(redis, prefix, config.CREATE_MAX_ATTEMPTS);
+  const store = new GuestCodeStore(redis, prefix, { retentionMs: config.RECORD_RETENTION_MS });
+  const queues = new WorkQueues(
+    redis,
+    prefix,
+    config.CREATE_MAX_ATTEMPTS,
+    config.RECONCILE_COALESCE_MS,
+  );
   const sweepQueue = new Queue(QUEUES.sweep, { connection: redis, prefix });
   sweepQueue.on('error', () => undefined);
 
@@ -79,6 +85,7 @@ export async function startWorkers(opts: {
     seam,
     queues,
     ignored: new IgnoredEvents(redis, keys.ignoredEvents),
+    freshness: new AccessCodeFreshness(redis, keys.accessCodeFreshness),
     channelsFor: channels,
     policy: {
       replaceAfterMs: config.REPLACE_AFTER_MS,

@@ -24,8 +24,10 @@ export function seamEventProcessor(deps: ReconcileDeps) {
 }
 
 export function reconcileProcessor(deps: ReconcileDeps) {
-  return async (job: Job): Promise<string> =>
-    reconcileAccessCode(deps, reconcileJobSchema.parse(job.data).access_code_id);
+  return async (job: Job): Promise<string> => {
+    const data = reconcileJobSchema.parse(job.data);
+    return reconcileAccessCode(deps, data.access_code_id, data.event_seq);
+  };
 }
 
 export function createProcessor(

@@ -8,7 +8,15 @@ import type { CodePlan, MaxTimeRounding } from './rules';
  *   requested --(Seam code created)--> waiting --(set, PIN known)--> set --(told)--> notified
  *        \______________________ failed / cancelled ______________________/
  */
-export type GuestCodeStatus = 'requested' | 'waiting' | 'set' | 'notified' | 'failed' | 'cancelled';
+export const GUEST_CODE_STATUSES = [
+  'requested',
+  'waiting',
+  'set',
+  'notified',
+  'failed',
+  'cancelled',
+] as const;
+export type GuestCodeStatus = (typeof GUEST_CODE_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly GuestCodeStatus[] = ['notified', 'failed', 'cancelled'];
 

@@ -28,7 +28,8 @@ export interface ReplacementPolicy {
 
 export type LifecycleEffect =
   | { type: 'notify'; access_code_id: string }
-  | { type: 'replace'; reason: string }
+  /** `kind` names the cause in a few words (a Seam error code or not_set_in_time), for counting. */
+  | { type: 'replace'; reason: string; kind: string }
   | { type: 'fail'; code: string; message: string; alert: boolean }
   | { type: 'recheck'; at: string };
 
@@ -106,7 +107,7 @@ export function applySnapshot(
     note('failed', message);
     effects.push({ type: 'fail', code: failCode, message, alert });
   };
-  const replaceOrFail = (reason: string) => {
+  const replaceOrFail = (reason: string, kind: string) => {
     if (record.replacements >= policy.maxReplacements) {
       fail(
         'replacements_exhausted',
@@ -114,7 +115,7 @@ export function applySnapshot(
         true,
       );
     } else {
-      effects.push({ type: 'replace', reason });
+      effects.push({ type: 'replace', reason, kind });
     }
   };
 
@@ -133,7 +134,7 @@ export function applySnapshot(
     code.failing_since ??= at;
     const due = Date.parse(code.failing_since) + policy.replaceAfterMs;
     if (now.getTime() >= due) {
-      replaceOrFail(`${replaceable} for longer than ${policy.replaceAfterMs} ms`);
+      replaceOrFail(`${replaceable} for longer than ${policy.replaceAfterMs} ms`, replaceable);
     } else {
       effects.push({ type: 'recheck', at: new Date(due).toISOString() });
     }
@@ -154,7 +155,10 @@ export function applySnapshot(
   if (code.status === 'unset' || code.status === 'setting') {
     const due = Date.parse(record.plan.starts_at) + policy.notSetGraceMs;
     if (now.getTime() >= due) {
-      replaceOrFail(`still ${code.status} ${policy.notSetGraceMs} ms after the code should start`);
+      replaceOrFail(
+        `still ${code.status} ${policy.notSetGraceMs} ms after the code should start`,
+        'not_set_in_time',
+      );
     } else {
       effects.push({ type: 'recheck', at: new Date(due).toISOString() });
     }

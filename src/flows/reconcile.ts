@@ -7,19 +7,23 @@ import { type GuestCode, type SeamStatus, SEAM_STATUS_ORDER } from '../domain/gu
 import type { Logger } from '../logger';
 import type { NotifyChannel, SeamEventJob } from '../queues/jobs';
 import { SeamCallError, type SeamGateway } from '../seam/client';
+import type { AccessCodeFreshness } from '../store/access-code-freshness';
 import type { GuestCodeStore } from '../store/guest-codes';
 
 export interface ReconcileDeps {
   store: GuestCodeStore;
   seam: Pick<SeamGateway, 'getAccessCode'>;
   queues: {
-    enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown>;
+    enqueueReconcile(accessCodeId: string, reason: string, eventSeq?: number): Promise<unknown>;
     scheduleRecheck(accessCodeId: string, atMs: number, now: number): Promise<unknown>;
     enqueueCreate(guestCodeId: string, generation: number): Promise<unknown>;
     enqueueGuestNotification(gc: string, ac: string, channel: NotifyChannel): Promise<unknown>;
     enqueueAlert(guestCodeId: string, code: string, message: string): Promise<unknown>;
   };
   ignored: { record(event: SeamEventJob): Promise<void> };
+  freshness: Pick<AccessCodeFreshness, 'noteEvent' | 'latestEvent' | 'markFetched' | 'isCovered'>;
+  /** Told of each replacement made, with a low-cardinality cause (for metrics). */
+  onReplaced?: (kind: string) => void;
   channelsFor: (gc: GuestCode) => NotifyChannel[];
   policy: ReplacementPolicy;
   now: () => Date;
@@ -32,23 +36,26 @@ const MAX_RECHECK_DELAY_MS = 24 * 3600_000;
 /**
  * A webhook event arrived: note it on its guest code and ask for a fresh read of the code.
  * Events are hints; what Seam's API answers is the truth, so no event is applied directly.
+ * The same event sent again (a new delivery of an old event) asks for nothing more.
  */
 export async function recordSeamEvent(
   deps: ReconcileDeps,
   event: SeamEventJob,
-): Promise<'queued' | 'ignored'> {
+): Promise<'queued' | 'repeated' | 'ignored'> {
   const gc = await deps.store.getByAccessCode(event.access_code_id);
   if (!gc) {
     await deps.ignored.record(event);
     return 'ignored';
   }
+  const seq = await deps.freshness.noteEvent(event.access_code_id, event.event_id);
   await deps.store.note(gc.id, {
     at: event.received_at,
     type: 'event',
-    message: `received ${event.event_type} (occurred ${event.occurred_at})`,
+    message: `received ${event.event_type} (occurred ${event.occurred_at})${seq ? '' : ', again'}`,
     access_code_id: event.access_code_id,
   });
-  await deps.queues.enqueueReconcile(event.access_code_id, event.event_type);
+  if (seq === undefined) return 'repeated';
+  await deps.queues.enqueueReconcile(event.access_code_id, event.event_type, seq);
   return 'queued';
 }
 
@@ -66,14 +73,23 @@ function toSnapshot(code: Awaited<ReturnType<SeamGateway['getAccessCode']>>): Ac
   };
 }
 
-/** Reads one access code from Seam and applies it to its guest code, then acts on the result. */
+/**
+ * Reads one access code from Seam and applies it to its guest code, then acts on the result.
+ * `eventSeq` is the event that asked for it; when a read that started after that event has
+ * already been applied, there is nothing new to learn and Seam is not asked again.
+ */
 export async function reconcileAccessCode(
   deps: ReconcileDeps,
   accessCodeId: string,
-): Promise<'ignored' | 'unchanged' | 'applied'> {
+  eventSeq?: number,
+): Promise<'ignored' | 'covered' | 'unchanged' | 'applied'> {
+  if (eventSeq !== undefined && (await deps.freshness.isCovered(accessCodeId, eventSeq))) {
+    return 'covered';
+  }
   const known = await deps.store.getByAccessCode(accessCodeId);
   if (!known) return 'ignored';
 
+  const seenBeforeFetch = await deps.freshness.latestEvent(accessCodeId);
   let snap: AccessCodeSnapshot;
   try {
     snap = toSnapshot(await deps.seam.getAccessCode(accessCodeId));
@@ -92,7 +108,10 @@ export async function reconcileAccessCode(
       ? { record: decision.record, timeline: decision.timeline }
       : undefined;
   });
-  if (!decision) return 'unchanged';
+  if (!decision) {
+    await deps.freshness.markFetched(accessCodeId, seenBeforeFetch);
+    return 'unchanged';
+  }
 
   const gc = decision.record;
   const now = deps.now().getTime();
@@ -110,7 +129,9 @@ export async function reconcileAccessCode(
         break;
       }
       case 'replace':
-        await replaceCode(deps, gc.id, accessCodeId, effect.reason);
+        if (await replaceCode(deps, gc.id, accessCodeId, effect.reason)) {
+          deps.onReplaced?.(effect.kind);
+        }
         break;
       case 'fail':
         deps.logger.error(
@@ -122,6 +143,8 @@ export async function reconcileAccessCode(
         break;
     }
   }
+  // Only once the answer and its consequences are recorded: a crash before this refetches.
+  await deps.freshness.markFetched(accessCodeId, seenBeforeFetch);
   return decision.changed ? 'applied' : 'unchanged';
 }
 
@@ -131,10 +154,13 @@ async function replaceCode(
   guestCodeId: string,
   failedAccessCodeId: string,
   reason: string,
-): Promise<void> {
+): Promise<boolean> {
+  let replaced = false;
   const updated = await deps.store.update(guestCodeId, (cur) => {
+    replaced = false;
     if (cur.active_access_code_id !== failedAccessCodeId || cur.status !== 'waiting')
       return undefined;
+    replaced = true;
     const at = deps.now().toISOString();
     return {
       record: {
@@ -157,8 +183,11 @@ async function replaceCode(
       ],
     };
   });
-  if (updated && updated.status === 'requested') {
+  // Only the write that made the replacement queues it: a concurrent one may have beaten us.
+  if (updated && replaced) {
     deps.logger.warn({ guestCodeId, generation: updated.generation }, 'replacing a failed code');
     await deps.queues.enqueueCreate(guestCodeId, updated.generation);
+    return true;
   }
+  return false;
 }

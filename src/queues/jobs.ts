@@ -31,6 +31,8 @@ export type CreateJob = z.infer<typeof createJobSchema>;
 export const reconcileJobSchema = z.object({
   access_code_id: z.string(),
   reason: z.string(),
+  /** The event that asked for this read (see AccessCodeFreshness); absent for sweeps and rechecks. */
+  event_seq: z.number().int().positive().optional(),
 });
 export type ReconcileJob = z.infer<typeof reconcileJobSchema>;
 

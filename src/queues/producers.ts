@@ -4,10 +4,6 @@ import type { CreateJob, NotifyChannel, NotifyJob, ReconcileJob } from './jobs';
 import { QUEUES } from './names';
 import { createJobOptions, notifyJobOptions, reconcileJobOptions } from './options';
 
-/** How long a reconcile waits for more events about the same access code (a burst of
- *  webhooks arrives spread over some hundreds of ms: without the wait each part is a fetch). */
-export const RECONCILE_COALESCE_MS = 500;
-
 /**
  * Producers for the work queues. Job ids carry the idempotency: the same guest code's
  * creation, or the same notification, is never queued twice while the first is still there.
@@ -21,6 +17,8 @@ export class WorkQueues {
     connection: Redis,
     readonly prefix: string,
     private readonly createAttempts: number,
+    /** How long a reconcile waits for the rest of a burst of events (RECONCILE_COALESCE_MS). */
+    private readonly reconcileDelayMs = 0,
   ) {
     const opts = { connection, prefix };
     this.create = new Queue<CreateJob>(QUEUES.create, opts);
@@ -43,17 +41,18 @@ export class WorkQueues {
   }
 
   /**
-   * Bursts coalesce: while a fetch for this access code waits, more events add nothing; while
-   * one runs, one more is kept to run after it (it may have read the state too early). The
-   * fetch waits RECONCILE_COALESCE_MS, so a burst spread over that long is one fetch.
+   * Bursts coalesce: while a fetch for this access code waits (a few ms, for the rest of the
+   * burst), more events add nothing (it has not read yet); while one runs, one more is kept to
+   * run after it (it may have read too early), and that one skips Seam when the running fetch
+   * already covered its event (see AccessCodeFreshness).
    */
-  enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown> {
+  enqueueReconcile(accessCodeId: string, reason: string, eventSeq?: number): Promise<unknown> {
     return this.reconcile.add(
       'reconcile',
-      { access_code_id: accessCodeId, reason },
+      { access_code_id: accessCodeId, reason, ...(eventSeq ? { event_seq: eventSeq } : {}) },
       {
         ...reconcileJobOptions,
-        delay: RECONCILE_COALESCE_MS,
+        ...(this.reconcileDelayMs > 0 ? { delay: this.reconcileDelayMs } : {}),
         deduplication: { id: accessCodeId, keepLastIfActive: true },
       },
     );

@@ -7,6 +7,8 @@ export function storeKeys(prefix: string) {
     byReference: (reference: string) => `${prefix}:gc-ref:${reference}`,
     byAccessCode: (accessCodeId: string) => `${prefix}:gc-ac:${accessCodeId}`,
     openCodes: `${prefix}:gc-open`,
+    statusCounts: `${prefix}:gc-status-counts`,
+    accessCodeFreshness: (accessCodeId: string) => `${prefix}:ac-fresh:${accessCodeId}`,
     ignoredEvents: `${prefix}:ignored-events`,
     notifyClaim: (guestCodeId: string, accessCodeId: string, channel: string) =>
       `${prefix}:notify:${guestCodeId}:${accessCodeId}:${channel}`,

@@ -233,7 +233,9 @@ describe('applySnapshot: grace period before replacing', () => {
         { type: 'recheck', at: at(policy.replaceAfterMs).toISOString() },
       ]);
       expect(code(ds[1]!.record).failing_since).toBe(at(0).toISOString());
-      expect(ds[2]!.effects).toEqual([{ type: 'replace', reason: expect.stringContaining(error) }]);
+      expect(ds[2]!.effects).toEqual([
+        { type: 'replace', reason: expect.stringContaining(error), kind: error },
+      ]);
       // Replacing is the caller's job; the record stays waiting until then.
       expect(ds[2]!.record.status).toBe('waiting');
     },
@@ -256,7 +258,9 @@ describe('applySnapshot: grace period before replacing', () => {
     const before = applySnapshot(guestCode(), snap('unset'), new Date(due - 1), policy);
     expect(before.effects).toEqual([{ type: 'recheck', at: new Date(due).toISOString() }]);
     const after = applySnapshot(guestCode(), snap('setting'), new Date(due), policy);
-    expect(effectTypes(after)).toEqual(['replace']);
+    expect(after.effects).toEqual([
+      { type: 'replace', reason: expect.any(String), kind: 'not_set_in_time' },
+    ]);
   });
 });
 
