@@ -14,6 +14,17 @@ export interface PrivateRedis {
   stop(opts?: { hard?: boolean }): Promise<void>;
   /** Starts it again on the same port and directory (AOF, when enabled, is replayed). */
   start(): Promise<void>;
+  /** stop() then start(): with `hard`, a crash (SIGKILL) and a recovery from the AOF. */
+  restart(opts?: { hard?: boolean }): Promise<void>;
+}
+
+export interface PrivateRedisOptions {
+  /** AOF with `appendfsync always`: every acknowledged write survives a crash of Redis. */
+  appendonly?: boolean;
+  /** Where Redis keeps its files (default: a new temporary directory). */
+  dir?: string;
+  /** `maxmemory`, e.g. '256mb' (with noeviction: past it, writes fail instead of evicting). */
+  maxmemory?: string;
 }
 
 /** No redis-server on the PATH. */
@@ -48,11 +59,9 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startPrivateRedis(
-  opts: { appendonly?: boolean } = {},
-): Promise<PrivateRedis> {
+export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), 'test-redis-'));
+  const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'test-redis-'));
   let child: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
@@ -71,6 +80,7 @@ export async function startPrivateRedis(
       'always',
       '--maxmemory-policy',
       'noeviction',
+      ...(opts.maxmemory ? ['--maxmemory', opts.maxmemory] : []),
     ];
     const proc = spawn('redis-server', args, { stdio: 'ignore' });
     child = proc;
@@ -104,6 +114,10 @@ export async function startPrivateRedis(
     start,
     stop: async (o) => {
       await stop(o);
+    },
+    restart: async (o) => {
+      await stop(o);
+      await start();
     },
   };
 }

@@ -34,6 +34,8 @@ export const faultsSchema = z
       .optional(),
     /** The next N creates store the code, then destroy the socket without an answer. */
     dropCreates: z.number().int().nonnegative().optional(),
+    /** The next N creates store the code, then never answer: the caller times out. */
+    hangCreates: z.number().int().nonnegative().optional(),
     /** The next N codes created fail to set instead of becoming `set`. */
     failNextSets: z.number().int().nonnegative().optional(),
     /** Error code used by failNextSets and `failToSet: true`. */
@@ -135,6 +137,14 @@ export class FaultState {
     const left = this.#faults.dropCreates ?? 0;
     if (left <= 0) return false;
     this.#faults.dropCreates = left - 1;
+    return true;
+  }
+
+  /** Consumes one unanswered (hung) create, if any are left. */
+  takeHangCreate(): boolean {
+    const left = this.#faults.hangCreates ?? 0;
+    if (left <= 0) return false;
+    this.#faults.hangCreates = left - 1;
     return true;
   }
 

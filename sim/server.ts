@@ -117,6 +117,8 @@ export async function startFrontServer(opts: FrontServerOptions): Promise<FrontS
         send(res, createErrorResponse(after));
         return;
       }
+      // The code is stored and the answer never comes: the caller's timeout fires.
+      if (opts.faults.takeHangCreate()) return;
       if (opts.faults.takeDropCreate()) {
         // The code is stored; the caller gets a connection error and must look for it.
         req.socket.destroy();

@@ -1,14 +1,17 @@
+import { Queue } from 'bullmq';
 import type { Router } from 'express';
 import type { Config, Role } from './config';
 import { guestCodeRoutes } from './http/guest-code-routes';
 import { createHttpApp } from './http/app';
 import { healthRoutes, type Lifecycle } from './http/health-routes';
 import { listen } from './http/server';
-import { metricsRoutes } from './http/metrics-routes';
+import { metricsRoutes, startMetricsListener } from './http/metrics-routes';
 import { startIngress } from './ingress';
 import type { Logger } from './logger';
-import { createMetrics } from './observability/metrics';
+import { createMetrics, type Metrics } from './observability/metrics';
+import { watchSharedState } from './observability/shared-state';
 import type { ShutdownStep } from './process/shutdown';
+import { QUEUES } from './queues/names';
 import { WorkQueues } from './queues/producers';
 import { closeConnection, createRequestPathConnection, waitUntilReady } from './redis/connections';
 import { createSeamGateway } from './seam/client';
@@ -20,6 +23,8 @@ import { startWorkers } from './worker';
 export interface RunningService {
   /** The HTTP port (ingress, or the worker's health port). */
   port: number;
+  /** The port of the /metrics listener when METRICS_PORT is set. */
+  metricsPort?: number;
   lifecycle: Lifecycle;
   shutdownSteps(): ShutdownStep[];
 }
@@ -55,10 +60,17 @@ export async function startService(
       config.CREATE_MAX_ATTEMPTS,
       config.RECONCILE_COALESCE_MS,
     );
+    // Only for the dashboard: the sweeper's schedule is owned by the workers.
+    const sweepQueue = new Queue(QUEUES.sweep, {
+      connection: apiRedis,
+      prefix: config.QUEUE_PREFIX,
+    });
+    sweepQueue.on('error', () => undefined);
     const seam = createSeamGateway({
       apiKey: config.SEAM_API_KEY ?? '',
       endpoint: config.SEAM_ENDPOINT,
       timeoutMs: config.SEAM_TIMEOUT_MS,
+      observe: metrics.observeSeamCall,
     });
     const devices = new DeviceCache(
       seam,
@@ -66,7 +78,7 @@ export async function startService(
       storeKeys(config.QUEUE_PREFIX).deviceCache,
       config.DEVICE_CACHE_TTL_MS,
     );
-    const routers: Router[] = [metricsRoutes(metrics)];
+    const routers: Router[] = config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : [];
     if (config.API_TOKEN) {
       routers.push(
         guestCodeRoutes({
@@ -83,6 +95,12 @@ export async function startService(
       lifecycle,
       extraRouters: routers,
       extraReadiness: workers?.readiness,
+      admin: config.API_TOKEN
+        ? {
+            token: config.API_TOKEN,
+            queues: [queues.create, queues.reconcile, queues.notify, sweepQueue],
+          }
+        : undefined,
     }).catch(async (err: unknown) => {
       // Workers already run: release them, or the process would hang instead of exiting.
       for (const step of [
@@ -97,16 +115,18 @@ export async function startService(
     if (workers) steps.push(...workers.shutdownSteps());
     steps.push(
       { name: 'api queues', run: () => queues.close() },
+      { name: 'sweep queue', run: () => sweepQueue.close() },
       { name: 'api redis', run: () => closeConnection(apiRedis) },
     );
-    return { port: ingress.http.port, lifecycle, shutdownSteps: () => steps };
+    const metricsPort = await exposeMetrics(metrics, config, logger, steps);
+    return { port: ingress.http.port, metricsPort, lifecycle, shutdownSteps: () => steps };
   }
 
   // A worker alone still answers health checks, for the orchestrator.
   if (!workers) throw new Error('no role to start');
   const app = createHttpApp(logger, [
     healthRoutes(lifecycle, workers.readiness),
-    metricsRoutes(metrics),
+    ...(config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : []),
   ]);
   const http = await listen(app, {
     port: config.PORT,
@@ -114,5 +134,42 @@ export async function startService(
     keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
   });
   steps.push({ name: 'health http', run: () => http.close() }, ...workers.shutdownSteps());
-  return { port: http.port, lifecycle, shutdownSteps: () => steps };
+  const metricsPort = await exposeMetrics(metrics, config, logger, steps);
+  return { port: http.port, metricsPort, lifecycle, shutdownSteps: () => steps };
+}
+
+/**
+ * The Redis-backed gauges, and `/metrics` on METRICS_PORT when set. Their shutdown steps go
+ * last, so scrapes still work while the rest drains. If the listener cannot start, what
+ * already runs is released, or the process would hang instead of exiting.
+ */
+async function exposeMetrics(
+  metrics: Metrics,
+  config: Config,
+  logger: Logger,
+  steps: ShutdownStep[],
+): Promise<number | undefined> {
+  const closeShared = watchSharedState(metrics, {
+    redisUrl: config.REDIS_URL,
+    prefix: config.QUEUE_PREFIX,
+    timeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+    logger,
+  });
+  if (config.METRICS_PORT === undefined) {
+    steps.push(...closeShared);
+    return undefined;
+  }
+  try {
+    const http = await startMetricsListener(metrics, logger, {
+      port: config.METRICS_PORT,
+      host: config.HOST,
+      keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    });
+    steps.push({ name: 'metrics http', run: () => http.close() }, ...closeShared);
+    logger.info({ port: http.port }, 'metrics listening');
+    return http.port;
+  } catch (err) {
+    for (const step of [...steps, ...closeShared]) await step.run().catch(() => undefined);
+    throw err;
+  }
 }

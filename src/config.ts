@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -12,9 +13,21 @@ const optionalString = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 
+const isTrustedPeer = (t: string): boolean => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(t)) return true;
+  const [ip = '', bits, ...rest] = t.split('/');
+  if (rest.length > 0 || isIP(ip) === 0) return false;
+  return (
+    bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(ip) === 4 ? 32 : 128))
+  );
+};
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** When set, /metrics is served on this port only (same HOST), not on PORT, so a load
+   *  balancer in front of PORT does not expose it. */
+  METRICS_PORT: optionalString.pipe(z.coerce.number().int().min(0).max(65535).optional()),
   HOST: z.string().default('0.0.0.0'),
   REDIS_URL: z
     .string()
@@ -39,6 +52,28 @@ const envSchema = z.object({
   WEBHOOK_DEDUPE_TTL_MS: duration(28 * 3600_000),
   /** Bound on one Redis round trip on the request path, so a hung Redis yields 503, not a hang. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).default(1500),
+
+  /** Requests per client IP per window on POST /webhooks/seam, per process (0 = off). High:
+   *  Svix delivers from a few IPs, and a 429 only makes it retry later. */
+  WEBHOOK_RATE_LIMIT: z.coerce.number().int().nonnegative().default(60_000),
+  /** Requests per client IP per window on /v1/*, per process (0 = off). */
+  API_RATE_LIMIT: z.coerce.number().int().nonnegative().default(1200),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Which peers may name the client in X-Forwarded-For (express `trust proxy`): `false`
+   *  (nobody: the socket address is the client), a hop count, or addresses/CIDRs/`loopback`,
+   *  `uniquelocal`... `true` is refused: anyone could then pick their own rate-limit key. */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .default('false')
+    .refine((v) => v !== 'true', 'true trusts any client; give a hop count or addresses')
+    .refine(
+      (v) => v === 'false' || /^\d+$/.test(v) || v.split(',').every((t) => isTrustedPeer(t.trim())),
+      'false, a hop count, or a comma list of IPs, CIDRs, loopback, linklocal, uniquelocal',
+    )
+    .transform((v): string | number | boolean =>
+      v === 'false' || v === '' ? false : /^\d+$/.test(v) ? Number(v) : v,
+    ),
 
   API_TOKEN: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
   SEAM_API_KEY: optionalString,
@@ -121,6 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
   } else {
     const d = parsed.data;
     if (d.SMTP_URL && !d.MAIL_FROM) problems.push('MAIL_FROM: required when SMTP_URL is set');
+    if (d.METRICS_PORT && d.METRICS_PORT === d.PORT) {
+      problems.push('METRICS_PORT: must differ from PORT');
+    }
     if (d.NOTIFY_WEBHOOK_URL && !d.NOTIFY_WEBHOOK_SECRET) {
       problems.push('NOTIFY_WEBHOOK_SECRET: required when NOTIFY_WEBHOOK_URL is set');
     }

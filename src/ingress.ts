@@ -1,8 +1,12 @@
+import type { Queue } from 'bullmq';
 import type { Router } from 'express';
 import type { Config } from './config';
+import { adminRoutes } from './http/admin-routes';
 import { createHttpApp } from './http/app';
 import { healthRoutes, type Lifecycle, type ReadinessCheck } from './http/health-routes';
 import { listen, type HttpServer } from './http/server';
+import { openApiRoutes } from './http/openapi';
+import { rateLimitRoutes } from './http/rate-limit';
 import { webhookRoutes } from './http/webhook-routes';
 import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
@@ -28,6 +32,8 @@ export async function startIngress(opts: {
   lifecycle: Lifecycle;
   extraRouters?: Router[];
   extraReadiness?: Record<string, ReadinessCheck>;
+  /** The queue dashboard at /admin/queues: this token, the events queue and these queues. */
+  admin?: { token: string; queues: Queue[] };
 }): Promise<Ingress> {
   const { config, logger, metrics, lifecycle } = opts;
   if (!config.SEAM_WEBHOOK_SECRET) throw new Error('SEAM_WEBHOOK_SECRET is required');
@@ -51,6 +57,7 @@ export async function startIngress(opts: {
   };
 
   const app = createHttpApp(logger, [
+    rateLimitRoutes({ config, metrics, logger }),
     healthRoutes(lifecycle, { redis: redisReady, ...opts.extraReadiness }),
     webhookRoutes({
       secret: config.SEAM_WEBHOOK_SECRET,
@@ -59,8 +66,13 @@ export async function startIngress(opts: {
       metrics,
       logger,
     }),
+    openApiRoutes(),
+    ...(opts.admin
+      ? [adminRoutes({ token: opts.admin.token, queues: [inbox.queue, ...opts.admin.queues] })]
+      : []),
     ...(opts.extraRouters ?? []),
   ]);
+  app.set('trust proxy', config.TRUST_PROXY);
   const http = await listen(app, {
     port: config.PORT,
     host: config.HOST,

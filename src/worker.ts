@@ -5,6 +5,7 @@ import { channelsFor, type NotifyDeps } from './flows/notify-guest';
 import type { ReconcileDeps } from './flows/reconcile';
 import type { ReadinessCheck } from './http/health-routes';
 import type { Logger } from './logger';
+import { observeJobs } from './observability/jobs';
 import type { Metrics } from './observability/metrics';
 import { createEmailSender } from './notify/email';
 import { createWebhookSender } from './notify/outbound-webhook';
@@ -28,6 +29,9 @@ import {
   seamEventProcessor,
   sweepProcessor,
 } from '../workers/processors';
+
+/** How many times a job may lose its lock (its worker died or stalled) and still be re-run. */
+const STALLS_BEFORE_FAILING = 10;
 
 export interface Workers {
   workers: Worker[];
@@ -56,6 +60,7 @@ export async function startWorkers(opts: {
     apiKey: config.SEAM_API_KEY,
     endpoint: config.SEAM_ENDPOINT,
     timeoutMs: config.SEAM_TIMEOUT_MS,
+    observe: opts.metrics.observeSeamCall,
   });
   const store = new GuestCodeStore(redis, prefix, { retentionMs: config.RECORD_RETENTION_MS });
   const queues = new WorkQueues(
@@ -86,6 +91,7 @@ export async function startWorkers(opts: {
     queues,
     ignored: new IgnoredEvents(redis, keys.ignoredEvents),
     freshness: new AccessCodeFreshness(redis, keys.accessCodeFreshness),
+    onReplaced: (kind) => opts.metrics.observeReplacement(kind),
     channelsFor: channels,
     policy: {
       replaceAfterMs: config.REPLACE_AFTER_MS,
@@ -104,6 +110,7 @@ export async function startWorkers(opts: {
     webhook,
     now,
     logger,
+    onNotification: (channel, outcome) => opts.metrics.observeNotification(channel, outcome),
   };
   const rateLimit = new DeviceRateLimiter(
     redis,
@@ -124,6 +131,10 @@ export async function startWorkers(opts: {
       concurrency,
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
       lockDuration: config.WORKER_STALLED_INTERVAL_MS,
+      // BullMQ fails a job for good on its second stall (default 1), attempts left or not:
+      // a crash then a busy event loop would drop an event. Every processor is safe to re-run
+      // (creates adopt, notifications are claimed), so a stalled job is simply run again.
+      maxStalledCount: STALLS_BEFORE_FAILING,
     });
     worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
     worker.on('failed', (job, err) =>
@@ -132,6 +143,7 @@ export async function startWorkers(opts: {
         'job failed',
       ),
     );
+    observeJobs(opts.metrics, worker);
     return worker;
   };
   const c = config.WORKER_CONCURRENCY;

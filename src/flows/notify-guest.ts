@@ -18,6 +18,27 @@ export interface NotifyDeps {
   webhook?: WebhookSender;
   now: () => Date;
   logger: Logger;
+  /** Told of every send attempt that reached a sender (for metrics). */
+  onNotification?: (
+    channel: 'email' | 'webhook' | 'alert_webhook',
+    outcome: 'sent' | 'failed',
+  ) => void;
+}
+
+/** Runs one send and reports its outcome; a failure still propagates (the job retries). */
+async function reported<T>(
+  deps: Pick<NotifyDeps, 'onNotification'>,
+  channel: 'email' | 'webhook' | 'alert_webhook',
+  send: () => Promise<T>,
+): Promise<T> {
+  try {
+    const result = await send();
+    deps.onNotification?.(channel, 'sent');
+    return result;
+  } catch (err) {
+    deps.onNotification?.(channel, 'failed');
+    throw err;
+  }
 }
 
 /** The channels a guest code is told through: email when the guest has one, and the webhook. */
@@ -88,30 +109,35 @@ export async function notifyGuest(
     });
     if (job.channel === 'email') {
       if (!deps.email || !gc.request.guest.email) return 'skipped';
-      await deps.email.send(gc.request.guest.email, message);
+      const { email } = deps;
+      const to = gc.request.guest.email;
+      await reported(deps, 'email', () => email.send(to, message));
     } else {
       if (!deps.webhook) return 'skipped';
       const generation =
         gc.access_codes.find((c) => c.access_code_id === job.access_code_id)?.generation ?? 0;
-      await deps.webhook.send(
-        generation > 0 ? 'guest_code.replaced' : 'guest_code.ready',
-        {
-          guest_code_id: gc.id,
-          reference: gc.reference,
-          access_code_id: job.access_code_id,
-          device_id: gc.device.device_id,
-          lock_name: gc.device.name,
-          guest: gc.request.guest,
-          pin: code.code,
-          starts_at: gc.plan.starts_at,
-          ends_at: gc.plan.ends_at,
-          timezone: gc.plan.timezone,
-          kind: gc.plan.kind,
-          caveats: gc.plan.caveats,
-          replaces_previous: replacesPrevious,
-          message: { subject: message.subject, text: message.text },
-        },
-        `gc_${gc.id}_${job.access_code_id}`,
+      const { webhook } = deps;
+      await reported(deps, 'webhook', () =>
+        webhook.send(
+          generation > 0 ? 'guest_code.replaced' : 'guest_code.ready',
+          {
+            guest_code_id: gc.id,
+            reference: gc.reference,
+            access_code_id: job.access_code_id,
+            device_id: gc.device.device_id,
+            lock_name: gc.device.name,
+            guest: gc.request.guest,
+            pin: code.code,
+            starts_at: gc.plan.starts_at,
+            ends_at: gc.plan.ends_at,
+            timezone: gc.plan.timezone,
+            kind: gc.plan.kind,
+            caveats: gc.plan.caveats,
+            replaces_previous: replacesPrevious,
+            message: { subject: message.subject, text: message.text },
+          },
+          `gc_${gc.id}_${job.access_code_id}`,
+        ),
       );
     }
   } catch (err) {
@@ -168,20 +194,23 @@ async function recordSent(
 
 /** An ops alert through the outbound webhook (the log line is written where the failure happened). */
 export async function sendAlert(
-  deps: Pick<NotifyDeps, 'store' | 'webhook'>,
+  deps: Pick<NotifyDeps, 'store' | 'webhook' | 'onNotification'>,
   job: { guest_code_id: string; code: string; message: string },
 ): Promise<'sent' | 'skipped'> {
-  if (!deps.webhook) return 'skipped';
+  const { webhook } = deps;
+  if (!webhook) return 'skipped';
   const gc = await deps.store.get(job.guest_code_id);
-  await deps.webhook.send(
-    'guest_code.failed',
-    {
-      guest_code_id: job.guest_code_id,
-      reference: gc?.reference,
-      device_id: gc?.device.device_id,
-      error: { code: job.code, message: job.message },
-    },
-    `alert_${job.guest_code_id}_${job.code}`,
+  await reported(deps, 'alert_webhook', () =>
+    webhook.send(
+      'guest_code.failed',
+      {
+        guest_code_id: job.guest_code_id,
+        reference: gc?.reference,
+        device_id: gc?.device.device_id,
+        error: { code: job.code, message: job.message },
+      },
+      `alert_${job.guest_code_id}_${job.code}`,
+    ),
   );
   return 'sent';
 }

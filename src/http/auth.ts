@@ -9,6 +9,11 @@ export function tokensMatch(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+const CHALLENGES = [
+  'Bearer realm="seam-offline-codes"',
+  'Basic realm="seam-offline-codes", charset="UTF-8"',
+];
+
 /** Bearer token auth; browsers may send the token as the basic-auth password instead. */
 export function requireToken(token: string): RequestHandler {
   return (req, res, next) => {
@@ -18,10 +23,13 @@ export function requireToken(token: string): RequestHandler {
     if (scheme?.toLowerCase() === 'bearer') given = value.trim();
     else if (scheme?.toLowerCase() === 'basic') {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
-      given = decoded.slice(decoded.indexOf(':') + 1);
+      // RFC 7617: "user:password"; without the colon there is no password to compare.
+      const colon = decoded.indexOf(':');
+      if (colon >= 0) given = decoded.slice(colon + 1);
     }
     if (given && tokensMatch(given, token)) return next();
-    res.setHeader('WWW-Authenticate', 'Bearer realm="seam-offline-codes"');
+    // Two challenges: API clients read Bearer; a browser only prompts for Basic.
+    res.setHeader('WWW-Authenticate', CHALLENGES);
     sendError(
       res,
       401,

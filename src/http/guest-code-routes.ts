@@ -6,10 +6,10 @@ import { requestGuestCode, type RequestGuestCodeDeps } from '../flows/request-gu
 import type { GuestCodeStore } from '../store/guest-codes';
 import { requireToken } from './auth';
 import { sendError } from './errors';
-import { fieldProblems, guestCodeRequestSchema } from './guest-code-schema';
+import { fieldProblems, guestCodeRequestSchema, type GuestCodeView } from './guest-code-schema';
 
 /** What the API shows of a guest code. No PIN: the guest gets that through the notification. */
-export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]) {
+export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestCodeView {
   return {
     id: gc.id,
     reference: gc.reference,

@@ -1,51 +1,84 @@
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { SEAM_STATUS_ORDER } from '../domain/guest-code';
+import { RULE_VIOLATION_CODES } from '../domain/rules';
+
+// Adds `.openapi()` (metadata only): parsing is unchanged, and /openapi.json is generated from
+// these very schemas, so the document cannot describe a body the code does not accept.
+extendZodWithOpenApi(z);
 
 /** The body of POST /v1/guest-codes. Unknown fields are refused, so typos do not pass silently. */
 export const guestCodeRequestSchema = z
   .object({
-    device_id: z.string().trim().min(1).max(200),
+    device_id: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .openapi({ description: 'the Seam device id of the lock', example: 'f7a7fb02-…' }),
     guest: z
       .object({
-        name: z.string().trim().min(1).max(200),
-        email: z.string().trim().email().max(320).optional(),
+        name: z.string().trim().min(1).max(200).openapi({ example: 'Ada Lovelace' }),
+        email: z
+          .string()
+          .trim()
+          .email()
+          .max(320)
+          .optional()
+          .openapi({ example: 'ada@example.com' }),
         phone: z
           .string()
           .trim()
           .regex(/^\+?[0-9][0-9 ().-]{4,29}$/, 'must be a phone number, e.g. +44 20 7946 0958')
-          .optional(),
+          .optional()
+          .openapi({ example: '+44 20 7946 0958' }),
       })
       .strict()
       .refine((g) => g.email !== undefined || g.phone !== undefined, {
         message: 'give the guest an email or a phone (or both)',
         path: ['email'],
-      }),
-    starts_at: z.string().datetime({
-      offset: true,
-      message: 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-24T15:00:00+01:00',
-    }),
+      })
+      .openapi('Guest', { description: 'who gets the PIN; needs an email or a phone (or both)' }),
+    starts_at: z
+      .string()
+      .datetime({
+        offset: true,
+        message: 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-24T15:00:00+01:00',
+      })
+      .openapi({ example: '2026-12-24T15:00:00+00:00' }),
     ends_at: z
       .string()
       .datetime({
         offset: true,
         message: 'must be an ISO 8601 date-time with an offset, e.g. 2026-12-27T11:00:00+01:00',
       })
-      .optional(),
+      .optional()
+      .openapi({
+        description: 'required unless is_one_time_use (a one-time-use code lasts 24 h)',
+        example: '2026-12-27T11:00:00+00:00',
+      }),
     is_one_time_use: z.boolean().default(false),
-    max_time_rounding: z.enum(['1h', '1hour', '1d', '1day']).default('1h'),
+    max_time_rounding: z
+      .enum(['1h', '1hour', '1d', '1day'])
+      .default('1h')
+      .openapi({ description: "'1d'/'1day' for daily-bound codes (igloohome 29 to 367 days)" }),
     reference: z
       .string()
       .min(1)
       .max(200)
-      .regex(/^[A-Za-z0-9._:@#/-]+$/, 'letters, digits and . _ : @ # / - only'),
+      .regex(/^[A-Za-z0-9._:@#/-]+$/, 'letters, digits and . _ : @ # / - only')
+      .openapi({
+        description:
+          'your booking id; the same body again answers 200 with the same guest code, another body 409',
+        example: 'booking-1041',
+      }),
   })
-  .strict();
+  .strict()
+  .openapi('GuestCodeRequest');
 
 export type GuestCodeRequestBody = z.infer<typeof guestCodeRequestSchema>;
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+export type FieldProblem = z.infer<typeof fieldProblemSchema>;
 
 export function fieldProblems(error: z.ZodError): FieldProblem[] {
   return error.issues.map((i) => {
@@ -56,3 +89,162 @@ export function fieldProblems(error: z.ZodError): FieldProblem[] {
     return { field, message: i.message };
   });
 }
+
+// ---- Answers. The routes build them by hand; these schemas describe them for /openapi.json.
+// guestCodeView's return type is checked against them when compiling, and
+// test/ops/openapi.test.ts checks real answers against the served document.
+
+const isoDateTime = z.string().datetime({ offset: true });
+
+export const fieldProblemSchema = z
+  .object({ field: z.string(), message: z.string() })
+  .strict()
+  .openapi('FieldProblem');
+
+export const ruleViolationSchema = z
+  .object({
+    code: z.string().openapi({ description: 'one of the 422 codes' }),
+    message: z.string(),
+    field: z.string().optional(),
+    details: z.record(z.unknown()).optional(),
+  })
+  .strict()
+  .openapi('RuleViolation');
+
+const accessCodeSchema = z
+  .object({
+    access_code_id: z.string(),
+    generation: z.number().int().min(0),
+    status: z.enum([...SEAM_STATUS_ORDER, 'unknown']),
+    errors: z.array(z.string()),
+    failing_since: isoDateTime.optional(),
+    superseded: z.boolean(),
+    created_at: isoDateTime,
+  })
+  .strict()
+  .openapi('TrackedAccessCode', { description: 'one Seam access code made for this guest code' });
+
+const timelineEntrySchema = z
+  .object({
+    at: isoDateTime,
+    type: z.string(),
+    message: z.string(),
+    access_code_id: z.string().optional(),
+  })
+  .strict()
+  .openapi('TimelineEntry');
+
+export const guestCodeSchema = z
+  .object({
+    id: z.string(),
+    reference: z.string(),
+    status: z
+      .enum(['requested', 'waiting', 'set', 'notified', 'failed', 'cancelled'])
+      .openapi({ description: 'requested → waiting → set → notified, or failed / cancelled' }),
+    device: z
+      .object({
+        device_id: z.string(),
+        name: z.string(),
+        manufacturer: z.string(),
+        timezone: z.string(),
+      })
+      .strict(),
+    guest: z
+      .object({ name: z.string(), email: z.string().optional(), phone: z.string().optional() })
+      .strict(),
+    requested: z
+      .object({
+        starts_at: isoDateTime,
+        ends_at: isoDateTime.nullable(),
+        is_one_time_use: z.boolean(),
+        max_time_rounding: z.enum(['1h', '1hour', '1d', '1day']),
+      })
+      .strict(),
+    planned: z
+      .object({
+        kind: z.enum(['hourly_bound', 'daily_bound', 'one_time_use']),
+        starts_at: isoDateTime,
+        ends_at: isoDateTime,
+        max_time_rounding: z.enum(['1hour', '1day']),
+        timezone: z.string(),
+        time_slot: z
+          .object({ name: z.string(), prefix: z.number(), user_level_id: z.string() })
+          .strict()
+          .optional()
+          .openapi({ description: "dormakaba Oracode only: the lock's time slot (user level)" }),
+        caveats: z.array(z.string()),
+      })
+      .strict()
+      .openapi({ description: 'the window after rounding, as sent to Seam' }),
+    access_code_ids: z.array(z.string()),
+    active_access_code_id: z.string().nullable(),
+    access_codes: z.array(accessCodeSchema),
+    create_attempts: z.number().int().min(0),
+    replacements: z.number().int().min(0),
+    notifications: z.array(
+      z.object({ access_code_id: z.string(), channel: z.string(), at: isoDateTime }).strict(),
+    ),
+    error: z
+      .object({
+        code: z.string(),
+        message: z.string(),
+        seam_request_id: z.string().optional(),
+        at: isoDateTime,
+      })
+      .strict()
+      .nullable(),
+    cancelled_at: isoDateTime.nullable(),
+    created_at: isoDateTime,
+    updated_at: isoDateTime,
+    timeline: z
+      .array(timelineEntrySchema)
+      .optional()
+      .openapi({ description: 'what happened when (GET answers only)' }),
+  })
+  .strict()
+  .openapi('GuestCode', { description: 'a guest code; never the PIN (the guest gets that)' });
+
+export type GuestCodeView = z.input<typeof guestCodeSchema>;
+
+export const guestCodeAnswerSchema = z
+  .object({ guest_code: guestCodeSchema })
+  .strict()
+  .openapi('GuestCodeAnswer');
+
+export const cancelAnswerSchema = z
+  .object({
+    guest_code: guestCodeSchema,
+    note: z.string().openapi({
+      description: 'what cancelling did (a code on the lock stays valid until its end)',
+    }),
+  })
+  .strict()
+  .openapi('CancelAnswer');
+
+/** The one error shape, `{ "error": { "code", "message", "details"? } }`, narrowed per answer. */
+export function errorBodySchema<C extends z.ZodTypeAny, D extends z.ZodTypeAny>(
+  code: C,
+  details: D,
+) {
+  return z.object({ error: z.object({ code, message: z.string(), details }).strict() }).strict();
+}
+
+export const errorSchema = errorBodySchema(z.string(), z.unknown().optional()).openapi('Error');
+
+export const validationErrorSchema = errorBodySchema(
+  z.string().openapi({
+    description:
+      '`invalid_request` (with `details`), or a body that is not JSON (`entity_parse_failed`, no `details`)',
+  }),
+  z.array(fieldProblemSchema).optional(),
+).openapi('ValidationError');
+
+export const ruleViolationErrorSchema = errorBodySchema(
+  z.enum(RULE_VIOLATION_CODES as [string, ...string[]]),
+  z.array(ruleViolationSchema).min(1),
+).openapi('RuleViolationError', { description: '`error.code` is the first violation' });
+
+export const conflictErrorSchema = errorBodySchema(
+  z.literal('reference_conflict'),
+  z.object({ guest_code_id: z.string() }).strict(),
+).openapi('ReferenceConflictError');

@@ -1,5 +1,8 @@
 import { Router } from 'express';
+import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
+import { createHttpApp } from './app';
+import { listen, type HttpServer } from './server';
 
 export function metricsRoutes(metrics: Metrics): Router {
   const router = Router();
@@ -8,4 +11,16 @@ export function metricsRoutes(metrics: Metrics): Router {
     res.send(await metrics.registry.metrics());
   });
   return router;
+}
+
+/**
+ * `/metrics` alone on a port of its own (METRICS_PORT), so the load balancer in front of the
+ * service port need not expose it.
+ */
+export function startMetricsListener(
+  metrics: Metrics,
+  logger: Logger,
+  opts: { port: number; host: string; keepAliveTimeoutMs: number },
+): Promise<HttpServer> {
+  return listen(createHttpApp(logger, [metricsRoutes(metrics)]), opts);
 }

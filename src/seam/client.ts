@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { SeamHttp } from '@seamapi/http/connect';
 import axios, { isAxiosError, type AxiosAdapter } from 'axios';
 import type { DeviceFacts } from '../domain/device-profile';
@@ -52,6 +53,18 @@ export class SeamCallError extends Error {
   }
 }
 
+/** Every Seam endpoint the gateway calls (the metrics' `endpoint` label). */
+export const SEAM_ENDPOINTS = [
+  '/devices/get',
+  '/access_codes/create',
+  '/access_codes/get',
+  '/access_codes/list',
+  '/events/list',
+] as const;
+type SeamEndpoint = (typeof SEAM_ENDPOINTS)[number];
+
+/** One finished Seam call: `status` is the HTTP status, or the error kind when there was no
+ *  answer (e.g. `network_error`). */
 export type SeamCallObserver = (endpoint: string, status: string, seconds: number) => void;
 
 /** The one place that talks to Seam. Everything else sees plain objects and SeamCallError. */
@@ -70,10 +83,15 @@ export function createSeamGateway(opts: {
   observe?: SeamCallObserver;
 }): SeamGateway {
   const fetchAdapter = axios.getAdapter('fetch');
+  // The HTTP status of the call in progress: the client hands back only the body.
+  const answered = new AsyncLocalStorage<{ status?: number }>();
   // Turns a 429 into an error that keeps Retry-After, which the client's own error drops.
   const adapter: AxiosAdapter = async (config) => {
     try {
-      return await fetchAdapter(config);
+      const response = await fetchAdapter(config);
+      const call = answered.getStore();
+      if (call) call.status = response.status;
+      return response;
     } catch (err) {
       if (isAxiosError(err) && err.response?.status === 429) {
         throw new SeamRateLimitedError(
@@ -91,12 +109,13 @@ export function createSeamGateway(opts: {
     axiosOptions: { timeout: opts.timeoutMs ?? 10_000, adapter },
   });
 
-  const call = async <T>(endpoint: string, work: () => Promise<T>): Promise<T> => {
+  const call = async <T>(endpoint: SeamEndpoint, work: () => Promise<T>): Promise<T> => {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    const state: { status?: number } = {};
     try {
-      const result = await work();
-      opts.observe?.(endpoint, 'ok', seconds());
+      const result = await answered.run(state, work);
+      opts.observe?.(endpoint, String(state.status ?? 200), seconds());
       return result;
     } catch (err) {
       const failure = classifySeamError(err);

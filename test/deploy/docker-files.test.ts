@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { createMetrics } from '../../src/observability/metrics';
 
 /**
  * Static checks of the container files (Docker itself is not needed): they read the real
@@ -155,6 +156,212 @@ describe('docker-compose.yml', () => {
     const env = envOf(asDict(services.ingress));
     expect(env.SEAM_WEBHOOK_SECRET).toMatch(/^\$\{SEAM_WEBHOOK_SECRET[:}]/);
     expect(env.API_TOKEN).toMatch(/^\$\{API_TOKEN[:}]/);
+  });
+});
+
+// ---- the observability profile: Prometheus and Grafana on the service's metrics ----
+
+/** `./host:container[:mode]` bind mounts of a service (named volumes are left out). */
+function bindMounts(service: Dict): { host: string; target: string }[] {
+  return ((service.volumes as unknown[] | undefined) ?? [])
+    .map(String)
+    .filter((v) => v.startsWith('./') || v.startsWith('../'))
+    .map((v) => {
+      const [host, target] = v.split(':');
+      return { host: host!, target: target! };
+    });
+}
+
+/** The file a container path comes from, through the service's bind mounts. */
+function hostPathOf(service: Dict, containerPath: string): string | undefined {
+  for (const m of bindMounts(service)) {
+    if (containerPath === m.target) return m.host;
+    if (containerPath.startsWith(`${m.target}/`)) {
+      return path.posix.join(m.host, containerPath.slice(m.target.length + 1));
+    }
+  }
+  return undefined;
+}
+
+/** The metric names a PromQL expression reads (not functions, labels, keywords or ranges). */
+function metricNames(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '')
+    .replace(/\$\w+/g, '');
+  const keywords = new Set(['and', 'or', 'unless', 'bool', 'offset']);
+  return [...bare.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)]
+    .filter((m) => m[2] === undefined && !keywords.has(m[1]!))
+    .map((m) => m[1]!);
+}
+
+interface Panel {
+  type: string;
+  title: string;
+  datasource?: { uid?: string };
+  targets?: { expr?: string; datasource?: { uid?: string } }[];
+  panels?: Panel[];
+}
+
+describe('docker-compose.yml observability profile', () => {
+  const prometheus = () => asDict(services.prometheus);
+  const grafana = () => asDict(services.grafana);
+
+  it('adds prometheus and grafana under the observability profile only', () => {
+    expect(prometheus().profiles).toEqual(['observability']);
+    expect(grafana().profiles).toEqual(['observability']);
+    // The default `docker compose up` is unchanged.
+    for (const name of ['redis', 'ingress', 'worker']) {
+      expect(asDict(services[name]).profiles).toBeUndefined();
+    }
+  });
+
+  it('pins both images to a version', () => {
+    expect(String(prometheus().image)).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+    expect(String(grafana().image)).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
+  });
+
+  it('mounts files that exist in this repository, read-only', () => {
+    for (const service of [prometheus(), grafana()]) {
+      const mounts = bindMounts(service);
+      expect(mounts.length).toBeGreaterThan(0);
+      for (const m of mounts) {
+        expect({ host: m.host, exists: existsSync(path.join(root, m.host)) }).toEqual({
+          host: m.host,
+          exists: true,
+        });
+      }
+      for (const v of (service.volumes as unknown[]).map(String)) {
+        if (v.startsWith('./')) expect(v).toMatch(/:ro$/);
+      }
+    }
+    // Not published beyond this machine.
+    for (const service of [prometheus(), grafana()]) {
+      for (const p of (service.ports as unknown[]).map(String)) expect(p).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+
+  describe('prometheus.yml', () => {
+    const configFlag = () =>
+      words(prometheus().command)
+        .find((w) => w.startsWith('--config.file='))
+        ?.slice('--config.file='.length);
+    const config = () => {
+      const host = hostPathOf(prometheus(), configFlag() ?? '');
+      expect(host).toBeDefined();
+      return asDict(parse(read(host!)));
+    };
+
+    it('is the file the command names', () => {
+      expect(configFlag()).toBeDefined();
+      expect(hostPathOf(prometheus(), configFlag()!)).toBe('./deploy/prometheus/prometheus.yml');
+    });
+
+    it('scrapes /metrics of the ingress and the worker, by compose service name and port', () => {
+      const jobs = (config().scrape_configs as unknown[]).map(asDict);
+      const targets = jobs.flatMap((job) => {
+        expect(job.metrics_path ?? '/metrics').toBe('/metrics');
+        const statics = ((job.static_configs as unknown[] | undefined) ?? [])
+          .map(asDict)
+          .flatMap((c) => (c.targets as unknown[]).map(String));
+        const dns = ((job.dns_sd_configs as unknown[] | undefined) ?? [])
+          .map(asDict)
+          .flatMap((c) => (c.names as unknown[]).map((n) => `${String(n)}:${String(c.port)}`));
+        return [...statics, ...dns];
+      });
+      const scraped = new Set(targets.map((t) => t.split(':')[0]));
+      expect(scraped).toEqual(new Set(['ingress', 'worker']));
+      for (const target of targets) {
+        const [name, port] = target.split(':');
+        const env = envOf(asDict(services[name!]));
+        // /metrics is on METRICS_PORT when the service sets it, else on PORT.
+        expect({ target, port }).toEqual({ target, port: env.METRICS_PORT ?? env.PORT });
+      }
+    });
+  });
+
+  describe('grafana', () => {
+    const provisioning = (kind: string): Dict[] => {
+      const dir = hostPathOf(grafana(), `/etc/grafana/provisioning/${kind}`);
+      expect(dir).toBeDefined();
+      const files = readdirSync(path.join(root, dir!)).filter((f) => /\.ya?ml$/.test(f));
+      expect(files.length).toBeGreaterThan(0);
+      return files.map((f) => asDict(parse(read(path.posix.join(dir!, f)))));
+    };
+    const datasource = () => {
+      const all = provisioning('datasources').flatMap((f) =>
+        (f.datasources as unknown[]).map(asDict),
+      );
+      expect(all).toHaveLength(1);
+      return all[0]!;
+    };
+    const dashboardFile = 'deploy/grafana/dashboards/seam-offline-codes.json';
+    const dashboard = () => JSON.parse(read(dashboardFile)) as { uid: string; panels: Panel[] };
+    const allPanels = (): Panel[] =>
+      dashboard()
+        .panels.flatMap((p) => [p, ...(p.panels ?? [])])
+        .filter((p) => p.type !== 'row');
+
+    it('provisions the compose Prometheus as its data source', () => {
+      const ds = datasource();
+      expect(ds.type).toBe('prometheus');
+      const url = new URL(String(ds.url));
+      expect(url.hostname).toBe('prometheus');
+      expect(url.port).toBe('9090');
+      expect((prometheus().ports as unknown[]).map(String)).toContain('127.0.0.1:9090:9090');
+    });
+
+    it('loads the dashboard from the mounted dashboards folder', () => {
+      const providers = provisioning('dashboards').flatMap((f) =>
+        (f.providers as unknown[]).map(asDict),
+      );
+      const folders = providers.map((p) => String(asDict(p.options).path));
+      const hostFolders = folders.map((f) => hostPathOf(grafana(), f));
+      expect(hostFolders).toContain(`./${path.posix.dirname(dashboardFile)}`);
+      expect(dashboard().uid).toBe('seam-offline-codes');
+    });
+
+    it('queries only metrics the service registers, through the provisioned data source', async () => {
+      const registered = await createMetrics().registry.getMetricsAsJSON();
+      const known = new Set(
+        registered.flatMap((m) =>
+          String(m.type) === 'histogram'
+            ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`]
+            : [m.name],
+        ),
+      );
+      const uid = String(datasource().uid);
+      const used = new Set<string>();
+      for (const panel of allPanels()) {
+        expect({ panel: panel.title, uid: panel.datasource?.uid }).toEqual({
+          panel: panel.title,
+          uid,
+        });
+        expect(panel.targets?.length).toBeGreaterThan(0);
+        for (const target of panel.targets ?? []) {
+          const names = metricNames(target.expr ?? '');
+          expect({ expr: target.expr, reads: names.length > 0 }).toEqual({
+            expr: target.expr,
+            reads: true,
+          });
+          for (const name of names) {
+            expect({ panel: panel.title, name, registered: known.has(name) }).toEqual({
+              panel: panel.title,
+              name,
+              registered: true,
+            });
+            used.add(name.replace(/_(bucket|sum|count)$/, ''));
+          }
+        }
+      }
+      // And every figure of the service has a panel.
+      const ours = registered
+        .map((m) => m.name)
+        .filter((n) => /^(seam|guest)_/.test(n) && !used.has(n));
+      expect(ours).toEqual([]);
+    });
   });
 });
 
