@@ -27,13 +27,19 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(opts: { level: string; name?: string }): Logger {
-  return pino({
-    level: opts.level,
-    name: opts.name,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  return pino(
+    {
+      level: opts.level,
+      name: opts.name,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    // Asynchronous writes: a request does not wait for a write(2) of its log line, and lines
+    // logged while one write is in flight go out together. pino flushes what is left
+    // synchronously when the process exits.
+    pino.destination({ dest: 1, sync: false }),
+  );
 }
 
 export type { Logger };

@@ -1,44 +1,70 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import express, { type Express, type Router } from 'express';
-import { pinoHttp } from 'pino-http';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../logger';
 import { errorHandler, sendError } from './errors';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const QUIET_PATHS = new Set(['/healthz', '/metrics']);
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** A logger bound to this request's id (made on first use). */
+    log: Logger;
+  }
+}
+
+/**
+ * One line per request when it ends, with the request id, method, path, status and time:
+ * what pino-http wrote, at a fraction of its cost on the webhook hot path (no child logger per
+ * request unless a handler logs, no request serializers, one listener). The line goes through
+ * the service logger, so its redaction applies.
+ */
+export function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', id);
+    let child: Logger | undefined;
+    Object.defineProperty(req, 'log', {
+      configurable: true,
+      get: () => (child ??= logger.child({ reqId: id })),
+    });
+    const url = req.url;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (QUIET_PATHS.has(path)) {
+      next();
+      return;
+    }
+    const startedAt = performance.now();
+    res.once('close', () => {
+      const status = res.statusCode;
+      const line = {
+        req: { id, method: req.method, path },
+        res: { statusCode: status },
+        responseTime: Math.round(performance.now() - startedAt),
+      };
+      if (!res.writableFinished) logger.warn(line, 'request aborted');
+      else if (status >= 500) logger.error(line, 'request completed');
+      else if (status >= 400) logger.warn(line, 'request completed');
+      else logger.info(line, 'request completed');
+    });
+    next();
+  };
+}
 
 /**
  * The express application: one JSON log line per request, a request id (the caller's
  * `x-request-id` when it is sane), the given routers, and uniform errors.
- * Request logs carry method, path and status only: no headers, no bodies.
+ * Request logs carry method, path, status and time only: no headers, no bodies.
  */
 export function createHttpApp(logger: Logger, routers: Router[]): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Nobody may name the client in X-Forwarded-For unless the ingress says so (TRUST_PROXY).
+  app.set('trust proxy', false);
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req: IncomingMessage, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          path: req.url.split('?')[0],
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-    }),
-  );
+  app.use(requestLog(logger));
 
   for (const router of routers) app.use(router);
   app.use((_req, res) => sendError(res, 404, 'not_found', 'no such endpoint'));

@@ -4,6 +4,17 @@ import type { Logger } from '../logger';
 import type { Metrics, WebhookOutcome } from '../observability/metrics';
 import { sendError } from './errors';
 import { SignatureVerifier } from './webhook-signature';
+import type { WebhookAnswer } from './webhook-schema';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The four 200 answers, serialised once: the hot path writes bytes, not objects. */
+const ANSWERS: Record<WebhookAnswer['outcome'], Buffer> = Object.fromEntries(
+  (['accepted', 'duplicate', 'ignored', 'parked'] as const).map((outcome) => [
+    outcome,
+    Buffer.from(JSON.stringify({ ok: true, outcome } satisfies WebhookAnswer)),
+  ]),
+) as Record<WebhookAnswer['outcome'], Buffer>;
 
 export interface WebhookRouteOptions {
   secret: string;
@@ -59,7 +70,9 @@ export function webhookRoutes(opts: WebhookRouteOptions): Router {
           'webhook ignored',
         );
       }
-      res.status(200).json({ ok: true, outcome: result.outcome });
+      const answer = ANSWERS[result.outcome];
+      res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': answer.length });
+      res.end(answer);
     } catch (err) {
       observe('unavailable_503', startedAt);
       logger.warn(

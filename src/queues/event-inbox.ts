@@ -8,14 +8,31 @@ import { eventJobOptions } from './options';
 
 export type EnqueueOutcome = 'accepted' | 'duplicate';
 
+/** Most jobs written to Redis in one round trip; more wait for the next flush. */
+const MAX_BATCH = 256;
+
+interface Pending {
+  job: SeamEventJob;
+  jobId: string;
+  resolve(outcome: EnqueueOutcome): void;
+  reject(err: unknown): void;
+}
+
 /**
  * The durable inbox for Seam events. Deduplication by delivery id and the enqueue happen in
  * one BullMQ script (deduplication with a TTL), so there is no window in which a delivery is
  * marked seen but not queued. The key outlives the job (Svix retries for ~27.5 h), which
  * BullMQ's `jobId` alone would not: it forgets an id once the job is removed.
+ *
+ * Concurrent deliveries share a round trip: adds made while the event loop handles one batch
+ * of sockets are written together on the next turn (`addBulk`: one pipeline, one script call
+ * per job, each with its own deduplication), and each caller is answered from its own job's
+ * result, so a 200 still means that this delivery's job is in Redis.
  */
 export class EventInbox {
   readonly queue: Queue<SeamEventJob>;
+  private pending: Pending[] = [];
+  private flushScheduled = false;
 
   constructor(
     connection: Redis,
@@ -32,18 +49,40 @@ export class EventInbox {
     this.queue.on('error', () => undefined);
   }
 
-  async add(job: SeamEventJob): Promise<EnqueueOutcome> {
-    const jobId = randomUUID();
-    const added = await withTimeout(
-      this.queue.add(job.event_type, job, {
-        jobId,
-        deduplication: { id: job.delivery_id, ttl: this.dedupeTtlMs },
-      }),
-      this.timeoutMs,
-      'queue add',
+  add(job: SeamEventJob): Promise<EnqueueOutcome> {
+    return new Promise<EnqueueOutcome>((resolve, reject) => {
+      this.pending.push({ job, jobId: randomUUID(), resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // After this turn's I/O callbacks: every delivery read in this turn joins the batch.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending.splice(0, MAX_BATCH);
+    if (this.pending.length > 0) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    const write = this.queue.addBulk(
+      batch.map((p) => ({
+        name: p.job.event_type,
+        data: p.job,
+        opts: { jobId: p.jobId, deduplication: { id: p.job.delivery_id, ttl: this.dedupeTtlMs } },
+      })),
     );
-    // A deduplicated add answers with the id of the job already there.
-    return added.id === jobId ? 'accepted' : 'duplicate';
+    withTimeout(write, this.timeoutMs, 'queue add').then(
+      (jobs) => {
+        // A deduplicated add answers with the id of the job already there.
+        batch.forEach((p, i) => p.resolve(jobs[i]?.id === p.jobId ? 'accepted' : 'duplicate'));
+      },
+      (err: unknown) => {
+        for (const p of batch) p.reject(err);
+      },
+    );
   }
 
   close(): Promise<void> {

@@ -27,6 +27,9 @@ export function createRequestPathConnection(s: ConnectionSettings, name: string)
     connectionName: name,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // Commands issued in the same tick (concurrent requests) share one write to the socket,
+    // not one syscall each.
+    enableAutoPipelining: true,
     commandTimeout: s.commandTimeoutMs,
     connectTimeout: Math.max(s.commandTimeoutMs, 1000),
   });
