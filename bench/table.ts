@@ -94,7 +94,7 @@ export function printTable(report: BenchReport, log: (line: string) => void): vo
     ]);
     rows.push([
       'e2e Seam API',
-      `${e.seam.fetchesPerBurst} fetches per burst, ${e.seam.requestsPerEvent} requests per event`,
+      `${e.seam.fetchesPerBurst} reconcile fetches per burst (+${e.seam.pinReads} PIN reads to notify), ${e.seam.requestsPerEvent} requests per event`,
       `bursts of ${e.events / e.bursts} events per code`,
     ]);
   }
