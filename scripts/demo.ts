@@ -13,7 +13,7 @@
  * service's own log (path printed at the end) never contains them.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -653,7 +653,25 @@ async function main(): Promise<number> {
     `Guest notifications: ${smtp.mails.length} emails, ` +
       `${receiver.events.filter((e) => e.type === 'guest_code.ready').length} guest_code.ready webhooks.`,
   );
+  const sum = (name: string, label: string) => {
+    const totals = new Map<string, number>();
+    const line = new RegExp(`^${name}\\{[^}]*${label}="([^"]+)"[^}]*\\} (\\d+)`, 'gm');
+    for (const m of metrics.matchAll(line)) {
+      totals.set(m[1]!, (totals.get(m[1]!) ?? 0) + Number(m[2]));
+    }
+    return [...totals]
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  };
+  console.log(
+    `Seam API calls: ${sum('seam_api_requests_total', 'endpoint')}; ` +
+      `guest codes: ${sum('guest_codes', 'status')}.`,
+  );
+  const metricsFile = logFile.replace(/\.log$/, '.metrics.txt');
+  writeFileSync(metricsFile, metrics);
   console.log(c.dim(`Service log (checked: no PIN in it): ${logFile}`));
+  console.log(c.dim(`Its last Prometheus scrape (GET /metrics): ${metricsFile}`));
 
   if (failures.length > 0) {
     console.log(`\n${c.red(c.bold('DEMO FAILED'))}`);

@@ -58,6 +58,10 @@ describe('npm run demo', () => {
     expect(row('BK-1004')).toContain('dormakaba slot');
     expect(row('BK-1005')).toContain('rejected 422 igloohome_duration_gap');
     expect(summary).toContain('Guest notifications: 4 emails, 4 guest_code.ready webhooks.');
+    // The service's own metrics agree: one Seam code per accepted booking, four guests told.
+    expect(summary).toMatch(
+      /Seam API calls: .*\/access_codes\/create 4\b.*; guest codes: notified 4\./,
+    );
 
     // Each guest's email was shown as received, the live progress too.
     expect(out.match(/Email received for /g)).toHaveLength(4);
