@@ -136,6 +136,8 @@ const envSchema = z.object({
 });
 
 export type Config = z.infer<typeof envSchema>;
+/** Every variable the service reads (the README's Configuration table lists each). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as (keyof Config)[];
 export type Role = 'ingress' | 'worker';
 
 const requiredByRole: Record<Role, (keyof Config)[]> = {

@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config';
 import { spawnService } from '../helpers/processes';
 
 const good = {
@@ -44,4 +46,17 @@ describe('configuration from the environment', () => {
     expect(code).toBe(1);
     expect(proc.output).toEqual([expect.stringMatching(/^invalid configuration: REDIS_URL: /)]);
   }, 20_000);
+
+  it('every variable it reads is documented in the README and .env.example', () => {
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const example = readFileSync(path.join(__dirname, '../../.env.example'), 'utf8');
+    // A row of the Configuration table: the name in its first cell.
+    const documented = (name: string) =>
+      new RegExp(`^\\|[^|]*\`${name}\`[^|]*\\|`, 'm').test(readme);
+    const listed = (name: string) => new RegExp(`^#? ?${name}=`, 'm').test(example);
+    // NODE_ENV is Node's own convention, not a setting of this service.
+    const ours = CONFIG_VARIABLES.filter((name) => name !== 'NODE_ENV');
+    expect(ours.filter((name) => !documented(name))).toEqual([]);
+    expect(ours.filter((name) => !listed(name))).toEqual([]);
+  });
 });
