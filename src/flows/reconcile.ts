@@ -36,7 +36,7 @@ const MAX_RECHECK_DELAY_MS = 24 * 3600_000;
 /**
  * A webhook event arrived: note it on its guest code and ask for a fresh read of the code.
  * Events are hints; what Seam's API answers is the truth, so no event is applied directly.
- * The same event sent again (a new delivery of an old event) asks for nothing more.
+ * The same event sent again (a new delivery of an old event) costs no further read of Seam.
  */
 export async function recordSeamEvent(
   deps: ReconcileDeps,
@@ -47,16 +47,16 @@ export async function recordSeamEvent(
     await deps.ignored.record(event);
     return 'ignored';
   }
-  const seq = await deps.freshness.noteEvent(event.access_code_id, event.event_id);
+  const { seq, repeated } = await deps.freshness.noteEvent(event.access_code_id, event.event_id);
   await deps.store.note(gc.id, {
     at: event.received_at,
     type: 'event',
-    message: `received ${event.event_type} (occurred ${event.occurred_at})${seq ? '' : ', again'}`,
+    message: `received ${event.event_type} (occurred ${event.occurred_at})${repeated ? ', again' : ''}`,
     access_code_id: event.access_code_id,
   });
-  if (seq === undefined) return 'repeated';
+  // Asked for even when repeated: free if a fetch covered it, owed if the first try crashed.
   await deps.queues.enqueueReconcile(event.access_code_id, event.event_type, seq);
-  return 'queued';
+  return repeated ? 'repeated' : 'queued';
 }
 
 function toSnapshot(code: Awaited<ReturnType<SeamGateway['getAccessCode']>>): AccessCodeSnapshot {

@@ -3,16 +3,17 @@ import type { Redis } from 'ioredis';
 /** Event ids remembered per access code, to tell a re-sent event from a new one. */
 const RECENT_EVENT_IDS = 32;
 
-// KEYS: counters hash, recent event ids list. ARGV: event id, ttl ms.
-// Returns the event's sequence number, or 0 when this event id was already recorded.
+// KEYS: counters hash, recent event ids (sorted set: id -> its sequence number).
+// ARGV: event id, ttl ms. Returns {1, new sequence} or {0, the sequence it was given before}.
 const NOTE_EVENT = `
-if redis.call('LPOS', KEYS[2], ARGV[1]) then return 0 end
-redis.call('LPUSH', KEYS[2], ARGV[1])
-redis.call('LTRIM', KEYS[2], 0, ${RECENT_EVENT_IDS - 1})
+local known = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if known then return {0, tonumber(known)} end
 local seq = redis.call('HINCRBY', KEYS[1], 'events', 1)
+redis.call('ZADD', KEYS[2], seq, ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -${RECENT_EVENT_IDS + 1})
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return seq
+return {1, seq}
 `;
 
 // KEYS: counters hash. ARGV: sequence the fetch covers, ttl ms. Only ever moves forward.
@@ -38,11 +39,25 @@ export class AccessCodeFreshness {
     private readonly ttlMs = 2 * 24 * 3600_000,
   ) {}
 
-  /** Records an event; answers its sequence number, or undefined for an event seen before. */
-  async noteEvent(accessCodeId: string, eventId: string): Promise<number | undefined> {
+  /**
+   * Records an event and answers its sequence number. An event seen before keeps the number it
+   * was given (`repeated`): its reconcile is then asked for again, and skips Seam if a fetch
+   * already covered it, so a job retried after a crash still gets the read it was owed.
+   */
+  async noteEvent(
+    accessCodeId: string,
+    eventId: string,
+  ): Promise<{ seq: number; repeated: boolean }> {
     const k = this.key(accessCodeId);
-    const seq = Number(await this.redis.eval(NOTE_EVENT, 2, k, `${k}:ids`, eventId, this.ttlMs));
-    return seq > 0 ? seq : undefined;
+    const [fresh, seq] = (await this.redis.eval(
+      NOTE_EVENT,
+      2,
+      k,
+      `${k}:ids`,
+      eventId,
+      this.ttlMs,
+    )) as [number, number];
+    return { seq: Number(seq), repeated: fresh === 0 };
   }
 
   /** The newest event recorded so far: read before a fetch, marked after it. */
