@@ -105,8 +105,9 @@ describe('POST /webhooks/seam', () => {
 
     // Svix may resend hours later, after the job was processed: the delivery id is still known,
     // and is remembered for longer than Svix's whole retry schedule (about 27.5 h).
+    const workerRedis = new Redis(h.config.REDIS_URL, { maxRetriesPerRequest: null });
     const worker = new Worker(QUEUES.events, async () => undefined, {
-      connection: new Redis(h.config.REDIS_URL, { maxRetriesPerRequest: null }),
+      connection: workerRedis,
       prefix: h.config.QUEUE_PREFIX,
     });
     const deadline = Date.now() + 5000;
@@ -114,6 +115,7 @@ describe('POST /webhooks/seam', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await worker.close();
+    workerRedis.disconnect();
     const [first] = (await queuedJobs(h.queue)).filter((j) => j.data.delivery_id === d.id);
     expect(await first!.getState()).toBe('completed');
     const ttl = await h.redis.pttl(`${h.config.QUEUE_PREFIX}:${QUEUES.events}:de:${d.id}`);
