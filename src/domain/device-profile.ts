@@ -83,6 +83,17 @@ function firstNonEmptyString(...values: unknown[]): string | undefined {
   return undefined;
 }
 
+/** A value from a device record, for a message: never throws, whatever the value is. */
+function printable(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
+}
+
 function notCapable(deviceId: string, message: string, details?: Record<string, unknown>) {
   return {
     ok: false as const,
@@ -98,7 +109,7 @@ export function lockProfileFromDevice(device: DeviceFacts): ProfileResult {
   const deviceId = firstNonEmptyString(raw?.device_id);
   if (!raw || !deviceId) {
     return notCapable(
-      String(raw?.device_id ?? ''),
+      raw?.device_id === undefined ? '' : printable(raw.device_id),
       'The device record is malformed: it has no device_id.',
     );
   }
@@ -111,7 +122,7 @@ export function lockProfileFromDevice(device: DeviceFacts): ProfileResult {
       ok: false,
       violation: violation(
         'unsupported_manufacturer',
-        `Device ${deviceId} has device_type '${String(deviceType)}'; offline access codes are ` +
+        `Device ${deviceId} has device_type '${printable(deviceType)}'; offline access codes are ` +
           `supported here only for ${supported.map((t) => `'${t}'`).join(' and ')} ` +
           `(igloohome and dormakaba Oracode locks).`,
         'device_id',

@@ -264,7 +264,14 @@ describe('lockProfileFromDevice: garbage', () => {
           expect(r.violation.message.length).toBeGreaterThan(10);
         }
       }),
-      { numRuns: 500 },
+      {
+        numRuns: 500,
+        // Found by this property: a value whose toString is not a function broke the message.
+        examples: [
+          [{ device_id: 'dev-1', device_type: { toString: [] } }],
+          [{ device_id: { toString: [] }, device_type: 'igloohome_lock' }],
+        ],
+      },
     );
   });
 });
