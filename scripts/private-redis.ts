@@ -42,18 +42,22 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether something accepts TCP connections on this loopback port now. */
+export function isAccepting(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await isAccepting(port)) return;
     if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port}`);
     await new Promise((r) => setTimeout(r, 25));
   }

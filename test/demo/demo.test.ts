@@ -1,7 +1,7 @@
 /** `npm run demo` end to end: the script as a user runs it, with its own redis-server. */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+import { isAccepting } from '../helpers/redis-server';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -24,17 +24,6 @@ function runDemo(): Promise<{ code: number | null; signal: string | null; out: s
       clearTimeout(killer);
       resolve({ code, signal, out });
     });
-  });
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
   });
 }
 
@@ -69,6 +58,6 @@ describe('npm run demo', () => {
     // The private redis-server stopped with the demo.
     const port = Number(/private redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
     expect(port).toBeGreaterThan(0);
-    expect(await listening(port)).toBe(false);
+    expect(await isAccepting(port)).toBe(false);
   }, 90_000);
 });

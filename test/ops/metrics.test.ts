@@ -12,6 +12,7 @@ import { observeJobs } from '../../src/observability/jobs';
 import { QUEUES } from '../../src/queues/names';
 import { SEAM_ENDPOINTS } from '../../src/seam/client';
 import { startSimulator, type Simulator } from '../../sim/simulator';
+import { isAccepting } from '../helpers/redis-server';
 import { LogSink, testConfig, testRedisUrl } from '../helpers/service';
 import { API_TOKEN, hourlyWindow, startStack, type Stack } from '../helpers/stack';
 import { accessCodeEvent, postDelivery, signDelivery } from '../helpers/webhooks';
@@ -318,7 +319,7 @@ describe('METRICS_PORT', () => {
 
         for (const step of service.shutdownSteps()) await step.run();
         stopped = true;
-        expect(await accepting(service.metricsPort!)).toBe(false);
+        expect(await isAccepting(service.metricsPort!)).toBe(false);
       } finally {
         if (!stopped) for (const step of service.shutdownSteps()) await step.run();
       }
@@ -424,17 +425,6 @@ describe('job metrics from BullMQ worker events', () => {
     }
   });
 });
-
-function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** A TCP proxy to Redis that can stop passing commands on: a Redis that accepted the socket
  *  but does not answer, the case a bounded scrape exists for. */
