@@ -11,6 +11,13 @@ const ROLES: Record<string, Role[]> = {
 
 /** Process entry point: `node dist/src/main.js [all|ingress|worker]`. */
 async function main(): Promise<void> {
+  // The runtime we test is the runtime we ship (package.json engines): refuse an older one with
+  // one line rather than fail later in a dependency that needs it (@seamapi/http needs 22.12+).
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 24) {
+    console.error(`Node.js ${process.versions.node} is too old: this service runs on Node 24 LTS`);
+    process.exit(1);
+  }
   const roleName = process.argv[2] ?? 'all';
   const roles = ROLES[roleName];
   if (!roles) {

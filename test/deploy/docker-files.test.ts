@@ -449,6 +449,27 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('one runtime, tested and shipped', () => {
+  const major = (text: string, pattern: RegExp): number => Number(pattern.exec(text)?.[1]);
+  const engines = (packageJson as { engines?: { node?: string } }).engines?.node ?? '';
+
+  it('package.json engines, .nvmrc, the Docker image and the CI provisioning name the same major', () => {
+    const expected = major(engines, /^>=(\d+)\./);
+    expect(expected).toBeGreaterThanOrEqual(24);
+    expect(major(read('.nvmrc'), /^(\d+)/)).toBe(expected);
+    for (const stage of stages) expect(major(stage[0]!.args, /^node:(\d+)-/)).toBe(expected);
+    expect(major(read('scripts/use-node-24.sh'), /NODE24_VERSION:-(\d+)\./)).toBe(expected);
+  });
+
+  it('an older Node is refused at install (engine-strict), and CI provisions Node 24 before npm ci', () => {
+    expect(read('.npmrc')).toMatch(/^engine-strict=true$/m);
+    const ci = read('.ci/run');
+    const provision = ci.indexOf('. scripts/use-node-24.sh');
+    expect(provision).toBeGreaterThan(-1);
+    expect(provision).toBeLessThan(ci.indexOf('npm ci'));
+  });
+});
+
 describe('.dockerignore', () => {
   const entries = read('.dockerignore')
     .split(/\r?\n/)
