@@ -234,10 +234,9 @@ async function startReceiver(secret: string): Promise<{ url: string; events: Rec
         headers[k] = Array.isArray(v) ? v.join(',') : (v ?? '');
       }
       try {
-        const event = verifier.verify(Buffer.concat(chunks).toString('utf8'), headers) as {
-          type?: string;
-          data?: Record<string, unknown>;
-        };
+        const body = Buffer.concat(chunks).toString('utf8');
+        verifier.verify(body, headers); // throws unless signed with the secret
+        const event = JSON.parse(body) as { type?: string; data?: Record<string, unknown> };
         events.push({ verified: true, type: event.type, data: event.data, at: Date.now() });
         res.statusCode = 204;
       } catch {

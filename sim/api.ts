@@ -99,7 +99,7 @@ const eventsParams = z
     'Must specify either since or between',
   );
 
-function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, params: unknown): T | ApiResponse {
+function parse<T>(schema: z.ZodType<T>, params: unknown): T | ApiResponse {
   const result = schema.safeParse(params ?? {});
   if (result.success) return result.data;
   const message = result.error.issues

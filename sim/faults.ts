@@ -62,7 +62,7 @@ export const faultsSchema = z
       .strict()
       .optional(),
     /** Per-device faults, keyed by device_id. */
-    devices: z.record(deviceFaultsSchema).optional(),
+    devices: z.record(z.string(), deviceFaultsSchema).optional(),
   })
   .strict();
 

@@ -25,7 +25,7 @@ const fixtureSchema = z.object({
       capabilities_supported: z.array(z.string()),
       location: z.object({ location_name: z.string(), timezone: z.string() }),
       // Kept loose on purpose: whatever the fixture says is what /devices/get answers.
-      properties: z.record(z.unknown()),
+      properties: z.record(z.string(), z.unknown()),
     }),
   ),
 });

@@ -73,8 +73,7 @@ export async function startFrontServer(opts: FrontServerOptions): Promise<FrontS
     const raw = await readBody(req);
     let params: unknown;
     try {
-      params =
-        raw.length > 0 ? JSON.parse(raw.toString('utf8')) : Object.fromEntries(url.searchParams);
+      params = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : queryParams(url.searchParams);
     } catch {
       send(res, errorResponse(400, 'invalid_input', 'Request body is not valid JSON'));
       return;
@@ -177,4 +176,15 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** Reads a GET's parameters as @seamapi/http 2.x sends them (its url-search-params-serializer):
+ *  an array is the same key repeated, so a key seen twice becomes an array. */
+function queryParams(search: URLSearchParams): Record<string, string | string[]> {
+  const params: Record<string, string | string[]> = {};
+  for (const key of new Set(search.keys())) {
+    const values = search.getAll(key);
+    params[key] = values.length > 1 ? values : (values[0] ?? '');
+  }
+  return params;
 }

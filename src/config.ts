@@ -27,7 +27,9 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** When set, /metrics is served on this port only (same HOST), not on PORT, so a load
    *  balancer in front of PORT does not expose it. */
-  METRICS_PORT: optionalString.pipe(z.coerce.number().int().min(0).max(65535).optional()),
+  METRICS_PORT: optionalString.pipe(
+    z.coerce.number<string | undefined>().int().min(0).max(65535).optional(),
+  ),
   HOST: z.string().default('0.0.0.0'),
   REDIS_URL: z
     .string()

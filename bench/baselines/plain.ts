@@ -21,7 +21,8 @@ app.get('/healthz', (_req, res) => {
 app.post('/webhooks/seam', express.raw({ type: '*/*' }), async (req, res) => {
   let event: { event_type: string };
   try {
-    event = wh.verify(req.body as Buffer, req.headers as Record<string, string>) as typeof event;
+    wh.verify(req.body as Buffer, req.headers as Record<string, string>);
+    event = JSON.parse((req.body as Buffer).toString('utf8')) as typeof event;
   } catch {
     res.status(401).end();
     return;

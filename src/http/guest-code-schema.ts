@@ -106,7 +106,7 @@ export const ruleViolationSchema = z
     code: z.string().openapi({ description: 'one of the 422 codes' }),
     message: z.string(),
     field: z.string().optional(),
-    details: z.record(z.unknown()).optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
   .openapi('RuleViolation');

@@ -106,7 +106,8 @@ export function createSeamGateway(opts: {
     endpoint: opts.endpoint,
     // Retries are ours (BullMQ, with backoff and the look-before-recreate rule), never hidden.
     axiosRetryOptions: { retries: 0 },
-    axiosOptions: { timeout: opts.timeoutMs ?? 10_000, adapter },
+    timeout: opts.timeoutMs ?? 10_000,
+    axiosOptions: { adapter },
   });
 
   const call = async <T>(endpoint: SeamEndpoint, work: () => Promise<T>): Promise<T> => {

@@ -133,7 +133,7 @@ export class GuestCodeStore {
   }
 
   async openIds(limit = 10_000): Promise<string[]> {
-    return this.redis.zrange(this.keys.openCodes, 0, limit - 1);
+    return this.redis.zrange(this.keys.openCodes, 0, String(limit - 1));
   }
 
   /**

@@ -43,7 +43,8 @@ export async function startReceiver(secret: string): Promise<Receiver> {
       );
       let event: Record<string, unknown> | null;
       try {
-        event = verifier.verify(raw, headers) as Record<string, unknown>;
+        verifier.verify(raw, headers); // svix 2 returns nothing: parse what it vouched for
+        event = JSON.parse(raw) as Record<string, unknown>;
       } catch {
         event = null;
       }
