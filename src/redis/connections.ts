@@ -1,3 +1,4 @@
+import { withTimeout } from '../util/timeout';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -48,9 +49,11 @@ export function createWorkerConnection(s: ConnectionSettings, name: string): Red
 export async function closeConnection(conn: Redis): Promise<void> {
   if (conn.status === 'end') return;
   try {
-    await Promise.race([conn.quit(), new Promise((r) => setTimeout(r, 500))]);
+    // Bounded, and the bound's timer is cleared: a bare setTimeout in the race kept every
+    // process (and every Jest worker) alive 500 ms after its last connection closed.
+    await withTimeout(conn.quit(), 500, 'redis quit');
   } catch {
-    // quit fails when the connection is already down; disconnect below is enough.
+    // quit fails or times out when the connection is already down; disconnect is enough.
   }
   conn.disconnect();
 }

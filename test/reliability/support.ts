@@ -137,6 +137,7 @@ export async function killProcess(p: ManagedProcess): Promise<void> {
 export class ReadinessBalancer {
   private readonly ready = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private next = 0;
 
   constructor(
@@ -159,12 +160,15 @@ export class ReadinessBalancer {
           }
         }),
       );
-      this.timer = setTimeout(() => void poll(), this.intervalMs);
+      // stop() may have come while the checks were in flight: clearing the timer alone left
+      // this loop polling for ever, and Jest had to kill the worker ("failed to exit").
+      if (!this.stopped) this.timer = setTimeout(() => void poll(), this.intervalMs);
     };
     void poll();
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
   }
 
