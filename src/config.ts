@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { apiKeyProblem, checkWebhookSecret, tokenProblem } from './util/secrets';
 
 /**
  * The whole environment contract, validated once at start-up. Every process reads the same
@@ -12,6 +13,27 @@ const optionalString = z
   .trim()
   .optional()
   .transform((v) => (v === '' ? undefined : v));
+
+/** A `whsec_` secret, decoded strictly as svix does; weak and placeholder ones refused. */
+const webhookSecret = optionalString.pipe(
+  z
+    .string()
+    .superRefine((v, ctx) => {
+      const check = checkWebhookSecret(v);
+      if (!check.ok) ctx.addIssue({ code: 'custom', message: check.problem });
+    })
+    .optional(),
+);
+/** A bearer token: long, random-looking, not a placeholder. */
+const bearerToken = optionalString.pipe(
+  z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = tokenProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+);
 
 const isTrustedPeer = (t: string): boolean => {
   if (['loopback', 'linklocal', 'uniquelocal'].includes(t)) return true;
@@ -42,12 +64,7 @@ const envSchema = z.object({
     .default('seamcodes'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  SEAM_WEBHOOK_SECRET: optionalString.pipe(
-    z
-      .string()
-      .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Svix secret: whsec_ followed by base64')
-      .optional(),
-  ),
+  SEAM_WEBHOOK_SECRET: webhookSecret,
   /** 256 KiB: Seam events are a few KiB; anything larger is not one of them. */
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(262_144),
   /** How long a delivery id is remembered; Svix retries for about 27.5 h. */
@@ -77,8 +94,16 @@ const envSchema = z.object({
       v === 'false' || v === '' ? false : /^\d+$/.test(v) ? Number(v) : v,
     ),
 
-  API_TOKEN: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
-  SEAM_API_KEY: optionalString,
+  API_TOKEN: bearerToken,
+  SEAM_API_KEY: optionalString.pipe(
+    z
+      .string()
+      .superRefine((v, ctx) => {
+        const problem = apiKeyProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+  ),
   SEAM_ENDPOINT: optionalString.pipe(z.string().url().optional()),
 
   /** Seam access code creations allowed per device per minute (Seam's limit is 10). */
@@ -117,12 +142,7 @@ const envSchema = z.object({
   ),
   MAIL_FROM: optionalString,
   NOTIFY_WEBHOOK_URL: optionalString.pipe(z.string().url().optional()),
-  NOTIFY_WEBHOOK_SECRET: optionalString.pipe(
-    z
-      .string()
-      .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Svix secret: whsec_ followed by base64')
-      .optional(),
-  ),
+  NOTIFY_WEBHOOK_SECRET: webhookSecret,
   /** How long a sender holds a notification before another worker may take it over. */
   NOTIFY_CLAIM_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),

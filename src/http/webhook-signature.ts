@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { checkWebhookSecret } from '../util/secrets';
 
 /**
  * Verifies a Svix (Standard Webhooks) signature over the raw body bytes.
@@ -26,9 +27,10 @@ export class SignatureVerifier {
   private readonly key: Buffer;
 
   constructor(secret: string) {
-    const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
-    this.key = Buffer.from(encoded, 'base64');
-    if (this.key.length === 0) throw new Error('webhook secret decodes to no bytes');
+    // The same strict decoding as the configuration check (and as svix).
+    const check = checkWebhookSecret(secret);
+    if (!check.ok) throw new Error(`webhook secret ${check.problem}`);
+    this.key = check.key;
   }
 
   verify(

@@ -8,7 +8,7 @@ import { startReceiver, type Receiver } from '../sim/receiver';
 import { newWebhookSecret } from './webhooks';
 import { LogSink, testConfig } from './service';
 
-export const API_TOKEN = 'test-api-token-0123456789abcdef';
+export const API_TOKEN = 'test-api-token-0123456789abcdef-0123456789';
 
 /**
  * The whole service in this process (ingress + workers) against the Seam simulator, with a real

@@ -69,7 +69,7 @@ describe('hostile input at the webhook', () => {
     config = testConfig({
       REDIS_URL: redis.url,
       SEAM_WEBHOOK_SECRET: secret,
-      API_TOKEN: 'hostile-token-0123456789abcdef',
+      API_TOKEN: 'hostile-token-0123456789abcdef-0123456789',
       SEAM_API_KEY: 'seam_hostile_unused_key_0123456789',
       SEAM_ENDPOINT: 'http://127.0.0.1:9',
       WEBHOOK_RATE_LIMIT: '0',
