@@ -72,11 +72,14 @@ const envSchema = z.object({
   /** Bound on one Redis round trip on the request path, so a hung Redis yields 503, not a hang. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).default(1500),
 
-  /** Requests per client IP per window on POST /webhooks/seam, per process (0 = off). High:
-   *  Svix delivers from a few IPs, and a 429 only makes it retry later. */
+  /** Correctly signed deliveries per window on POST /webhooks/seam, per process (0 = off).
+   *  High: it is a flood guard, and a 429 only makes Svix retry later. */
   WEBHOOK_RATE_LIMIT: z.coerce.number().int().nonnegative().default(60_000),
-  /** Requests per client IP per window on /v1/*, per process (0 = off). */
+  /** Authenticated requests per API token per window on /v1/*, per process (0 = off). */
   API_RATE_LIMIT: z.coerce.number().int().nonnegative().default(1200),
+  /** Requests that fail authentication (no or wrong token, bad signature) per client IP per
+   *  window, per process (0 = off): a budget of their own, so they never spend a caller's. */
+  AUTH_FAILURE_RATE_LIMIT: z.coerce.number().int().nonnegative().default(300),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Which peers may name the client in X-Forwarded-For (express `trust proxy`): `false`
    *  (nobody: the socket address is the client), a hop count, or addresses/CIDRs/`loopback`,
@@ -95,6 +98,8 @@ const envSchema = z.object({
     ),
 
   API_TOKEN: bearerToken,
+  /** The queue dashboard's own credential; unset = no dashboard. */
+  ADMIN_TOKEN: bearerToken,
   SEAM_API_KEY: optionalString.pipe(
     z
       .string()
@@ -182,6 +187,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
     if (d.SMTP_URL && !d.MAIL_FROM) problems.push('MAIL_FROM: required when SMTP_URL is set');
     if (d.METRICS_PORT && d.METRICS_PORT === d.PORT) {
       problems.push('METRICS_PORT: must differ from PORT');
+    }
+    if (d.ADMIN_TOKEN && d.ADMIN_TOKEN === d.API_TOKEN) {
+      problems.push(
+        'ADMIN_TOKEN: must differ from API_TOKEN (the dashboard has its own credential)',
+      );
     }
     if (d.NOTIFY_WEBHOOK_URL && !d.NOTIFY_WEBHOOK_SECRET) {
       problems.push('NOTIFY_WEBHOOK_SECRET: required when NOTIFY_WEBHOOK_URL is set');

@@ -5,6 +5,7 @@ import { cancelGuestCode } from '../flows/cancel-guest-code';
 import { requestGuestCode, type RequestGuestCodeDeps } from '../flows/request-guest-code';
 import type { GuestCodeStore } from '../store/guest-codes';
 import { requireToken } from './auth';
+import type { RateLimits } from './rate-limit';
 import { sendError } from './errors';
 import { fieldProblems, guestCodeRequestSchema, type GuestCodeView } from './guest-code-schema';
 
@@ -42,9 +43,15 @@ export function guestCodeRoutes(opts: {
   deps: RequestGuestCodeDeps;
   store: GuestCodeStore;
   bodyLimitBytes?: number;
+  /** Budgets: per token once authenticated, per client for failed authentications. */
+  limits?: Pick<RateLimits, 'apiCaller' | 'authFailure'>;
 }): Router {
   const router = Router();
-  const auth = requireToken(opts.token);
+  const auth = requireToken(opts.token, {
+    principal: 'api',
+    limitCaller: opts.limits?.apiCaller,
+    limitFailures: opts.limits?.authFailure,
+  });
   const json = express.json({ limit: opts.bodyLimitBytes ?? 16_384, type: () => true });
   const now = opts.deps.now;
 

@@ -47,7 +47,7 @@ function answer(
 const rateLimitedError = errorOf('RateLimitedError', ['rate_limited']);
 
 const rateLimited = answer(
-  'too many requests from this client in the window (when the limit is on); retry after the delay',
+  "past the caller's budget in the window (the token's, the signed deliveries', or a client's failed authentications); retry after the delay",
   rateLimitedError,
   retryAfter,
 );

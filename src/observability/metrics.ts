@@ -14,6 +14,7 @@ export const WEBHOOK_OUTCOMES = [
   'rejected_401',
   'rejected_413',
   'rate_limited_429',
+  'unauthenticated_429',
   'unavailable_503',
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];

@@ -9,6 +9,8 @@ import { newWebhookSecret } from './webhooks';
 import { LogSink, testConfig } from './service';
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef-0123456789';
+/** The queue dashboard's own credential (never the booking system's token). */
+export const ADMIN_TOKEN = 'test-admin-token-fedcba9876543210-9876543210';
 
 /**
  * The whole service in this process (ingress + workers) against the Seam simulator, with a real
@@ -47,6 +49,7 @@ export async function startStack(
     SEAM_API_KEY: sim.apiKey,
     SEAM_ENDPOINT: sim.url,
     API_TOKEN,
+    ADMIN_TOKEN,
     SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
     MAIL_FROM: 'Door codes <codes@example.com>',
     NOTIFY_WEBHOOK_URL: notifyReceiver.url,

@@ -89,6 +89,21 @@ describe('secrets at start-up', () => {
     expect(message).not.toContain(token);
   });
 
+  it('ADMIN_TOKEN: the same rules, and never the API token itself', () => {
+    const env = good();
+    expect(problemsOf({ ...env, ADMIN_TOKEN: 'admin' })).toMatch(
+      /^invalid configuration: ADMIN_TOKEN: /,
+    );
+    expect(problemsOf({ ...env, ADMIN_TOKEN: env.API_TOKEN })).toMatch(
+      /^invalid configuration: ADMIN_TOKEN: must differ from API_TOKEN/,
+    );
+    expect(
+      loadConfig({ ...env, ADMIN_TOKEN: strongToken() }, ['ingress']).ADMIN_TOKEN,
+    ).toHaveLength(64);
+    // Unset: no dashboard, not an error.
+    expect(loadConfig({ ...env, ADMIN_TOKEN: '' }, ['ingress']).ADMIN_TOKEN).toBeUndefined();
+  });
+
   it('API_TOKEN: 32 or more random characters are accepted', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 24, maxLength: 64 }), (bytes) => {
