@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isLoopbackHost } from './util/loopback';
 import { apiKeyProblem, checkWebhookSecret, tokenProblem } from './util/secrets';
 
 /**
@@ -146,8 +147,20 @@ const envSchema = z.object({
       .optional(),
   ),
   MAIL_FROM: optionalString,
-  NOTIFY_WEBHOOK_URL: optionalString.pipe(z.string().url().optional()),
+  NOTIFY_WEBHOOK_URL: optionalString.pipe(
+    z
+      .string()
+      .url()
+      .refine((v) => /^https?:\/\//i.test(v), 'must be an https:// URL')
+      .optional(),
+  ),
   NOTIFY_WEBHOOK_SECRET: webhookSecret,
+  /** PINs and guest contacts may travel in cleartext (smtp:// without STARTTLS, an http://
+   *  NOTIFY_WEBHOOK_URL) to a host that is not this machine. Off: TLS is required. */
+  NOTIFY_ALLOW_CLEARTEXT: z
+    .enum(['true', 'false'], { message: "'true' or 'false'" })
+    .default('false')
+    .transform((v) => v === 'true'),
   /** How long a sender holds a notification before another worker may take it over. */
   NOTIFY_CLAIM_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
@@ -192,6 +205,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
       problems.push(
         'ADMIN_TOKEN: must differ from API_TOKEN (the dashboard has its own credential)',
       );
+    }
+    if (d.NOTIFY_WEBHOOK_URL && !d.NOTIFY_ALLOW_CLEARTEXT) {
+      const target = new URL(d.NOTIFY_WEBHOOK_URL);
+      if (target.protocol !== 'https:' && !isLoopbackHost(target.hostname)) {
+        problems.push(
+          'NOTIFY_WEBHOOK_URL: must be https:// (it carries PINs); http:// only to a loopback host, or with NOTIFY_ALLOW_CLEARTEXT=true',
+        );
+      }
     }
     if (d.NOTIFY_WEBHOOK_URL && !d.NOTIFY_WEBHOOK_SECRET) {
       problems.push('NOTIFY_WEBHOOK_SECRET: required when NOTIFY_WEBHOOK_URL is set');

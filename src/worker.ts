@@ -74,13 +74,19 @@ export async function startWorkers(opts: {
 
   const email =
     config.SMTP_URL && config.MAIL_FROM
-      ? createEmailSender({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM })
+      ? createEmailSender({
+          smtpUrl: config.SMTP_URL,
+          from: config.MAIL_FROM,
+          // Default: STARTTLS required unless the relay is on this machine.
+          ...(config.NOTIFY_ALLOW_CLEARTEXT ? { requireTls: false } : {}),
+        })
       : undefined;
   const webhook =
     config.NOTIFY_WEBHOOK_URL && config.NOTIFY_WEBHOOK_SECRET
       ? createWebhookSender({
           url: config.NOTIFY_WEBHOOK_URL,
           secret: config.NOTIFY_WEBHOOK_SECRET,
+          allowCleartext: config.NOTIFY_ALLOW_CLEARTEXT,
         })
       : undefined;
   const channels = (gc: GuestCode) => channelsFor(gc, { email: !!email, webhook: !!webhook });
