@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import type { Config } from './config';
 import { adminRoutes } from './http/admin-routes';
 import { createHttpApp } from './http/app';
+import { redisRefusalReporter } from './http/errors';
 import { healthRoutes, type Lifecycle, type ReadinessCheck } from './http/health-routes';
 import { listen, type HttpServer } from './http/server';
 import { openApiRoutes } from './http/openapi';
@@ -59,28 +60,37 @@ export async function startIngress(opts: {
   };
 
   const limits = opts.limits ?? createRateLimits({ config, metrics, logger });
-  const app = createHttpApp(logger, [
-    healthRoutes(lifecycle, { redis: redisReady, ...opts.extraReadiness }, logger),
-    webhookRoutes({
-      secret: config.SEAM_WEBHOOK_SECRET,
-      bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
-      deps: { inbox, parked },
-      metrics,
-      logger,
-      limits,
-    }),
-    openApiRoutes(),
-    ...(opts.admin
-      ? [
-          adminRoutes({
-            token: opts.admin.token,
-            queues: [inbox.queue, ...opts.admin.queues],
-            limitFailures: limits.authFailure,
-          }),
-        ]
-      : []),
-    ...(opts.extraRouters ?? []),
-  ]);
+  // One reporter for the webhook and the API: a full Redis is one alert, not one per route.
+  const reportRedisRefusal = redisRefusalReporter(logger, (reason) =>
+    metrics.observeRedisRefusal(reason),
+  );
+  const app = createHttpApp(
+    logger,
+    [
+      healthRoutes(lifecycle, { redis: redisReady, ...opts.extraReadiness }, logger),
+      webhookRoutes({
+        secret: config.SEAM_WEBHOOK_SECRET,
+        bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+        deps: { inbox, parked },
+        metrics,
+        logger,
+        limits,
+        reportRedisRefusal,
+      }),
+      openApiRoutes(),
+      ...(opts.admin
+        ? [
+            adminRoutes({
+              token: opts.admin.token,
+              queues: [inbox.queue, ...opts.admin.queues],
+              limitFailures: limits.authFailure,
+            }),
+          ]
+        : []),
+      ...(opts.extraRouters ?? []),
+    ],
+    reportRedisRefusal,
+  );
   app.set('trust proxy', config.TRUST_PROXY);
   const http = await listen(app, {
     port: config.PORT,

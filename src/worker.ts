@@ -11,6 +11,7 @@ import { createEmailSender } from './notify/email';
 import { createWebhookSender } from './notify/outbound-webhook';
 import type { ShutdownStep } from './process/shutdown';
 import { QUEUES } from './queues/names';
+import { FAILED_JOB_RETENTION_SECONDS } from './queues/options';
 import { WorkQueues } from './queues/producers';
 import { closeConnection, createWorkerConnection } from './redis/connections';
 import { createSeamGateway } from './seam/client';
@@ -110,7 +111,12 @@ export async function startWorkers(opts: {
   const notifyDeps: NotifyDeps = {
     store,
     seam,
-    claims: new NotificationClaims(redis, config.NOTIFY_CLAIM_LEASE_MS),
+    // A sent mark outlives the failed jobs that could retry the send (a day of margin).
+    claims: new NotificationClaims(
+      redis,
+      config.NOTIFY_CLAIM_LEASE_MS,
+      (FAILED_JOB_RETENTION_SECONDS + 24 * 3600) * 1000,
+    ),
     claimKey: keys.notifyClaim,
     email,
     webhook,

@@ -1,8 +1,9 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { acceptSeamWebhook, type AcceptWebhookDeps } from '../flows/accept-webhook';
-import type { Logger } from '../logger';
+import { errorFields, type Logger } from '../logger';
+import { redisRefusal, type RedisRefusal } from '../redis/connections';
 import type { Metrics, WebhookOutcome } from '../observability/metrics';
-import { sendError } from './errors';
+import { REDIS_RETRY_AFTER_SECONDS, sendError } from './errors';
 import type { RateLimits } from './rate-limit';
 import { SignatureVerifier, type HeaderCheck } from './webhook-signature';
 import type { WebhookAnswer } from './webhook-schema';
@@ -25,6 +26,8 @@ export interface WebhookRouteOptions {
   logger: Logger;
   /** Budgets (see rate-limit.ts): signed deliveries, and failed verifications per client. */
   limits?: Pick<RateLimits, 'signedDelivery' | 'authFailure'>;
+  /** Told when Redis refused a delivery (full, read-only, ...): the metric and the alert. */
+  reportRedisRefusal?: (reason: RedisRefusal, err: unknown) => void;
 }
 
 declare module 'express-serve-static-core' {
@@ -116,12 +119,15 @@ export function webhookRoutes(opts: WebhookRouteOptions): Router {
       res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': answer.length });
       res.end(answer);
     } catch (err) {
+      // Not stored, so not acknowledged: Svix retries, nothing is lost. Whatever the cause.
       observe('unavailable_503', startedAt);
+      const refusal = redisRefusal(err);
+      if (refusal) opts.reportRedisRefusal?.(refusal, err);
       logger.warn(
-        { deliveryId: check.deliveryId, err: err instanceof Error ? err.message : String(err) },
-        'webhook not queued: Redis unavailable',
+        { deliveryId: check.deliveryId, reason: refusal ?? 'unexpected', err: errorFields(err) },
+        'webhook not queued',
       );
-      res.setHeader('Retry-After', '5');
+      res.setHeader('Retry-After', String(REDIS_RETRY_AFTER_SECONDS));
       sendError(res, 503, 'unavailable', 'the event could not be stored; retry later');
     }
   });

@@ -5,7 +5,9 @@ import type { JobsOptions } from 'bullmq';
  * failed ones stay a week so ops can inspect and retry them.
  */
 const keepCompleted = { age: 3600, count: 5000 };
-const keepFailed = { age: 7 * 24 * 3600, count: 10_000 };
+/** How long a failed job stays retryable (from the dashboard): a week. */
+export const FAILED_JOB_RETENTION_SECONDS = 7 * 24 * 3600;
+const keepFailed = { age: FAILED_JOB_RETENTION_SECONDS, count: 10_000 };
 
 export const eventJobOptions: JobsOptions = {
   attempts: 10,

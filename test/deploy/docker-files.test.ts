@@ -259,6 +259,17 @@ describe('docker-compose.yml observability profile', () => {
     }
   });
 
+  it('loads alerting rules that watch Redis refusals', () => {
+    const rules = asDict(parse(read('deploy/prometheus/prometheus.yml'))).rule_files as string[];
+    expect(rules).toEqual(['/etc/prometheus/alerts.yml']);
+    expect(hostPathOf(prometheus(), rules[0]!)).toBe('./deploy/prometheus/alerts.yml');
+    const groups = (asDict(parse(read('deploy/prometheus/alerts.yml'))).groups as unknown[]).map(
+      asDict,
+    );
+    const exprs = groups.flatMap((g) => (g.rules as unknown[]).map((r) => String(asDict(r).expr)));
+    expect(exprs.some((e) => e.includes('seam_redis_refusals_total'))).toBe(true);
+  });
+
   describe('prometheus.yml', () => {
     const configFlag = () =>
       words(prometheus().command)
