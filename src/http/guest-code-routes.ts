@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import type { GuestCode, TimelineEntry } from '../domain/guest-code';
+import { isGuestCodeId, type GuestCode, type TimelineEntry } from '../domain/guest-code';
 import { RULE_VIOLATION_CODES } from '../domain/rules';
 import { cancelGuestCode } from '../flows/cancel-guest-code';
 import { requestGuestCode, type RequestGuestCodeDeps } from '../flows/request-guest-code';
@@ -127,22 +127,30 @@ export function guestCodeRoutes(opts: {
     res.json({ guest_code: guestCodeView(gc, await opts.store.timeline(gc.id)) });
   });
 
-  router.get('/v1/guest-codes/:id', auth, async (req, res) => {
-    const gc = await opts.store.get(req.params.id as string);
+  /** The record named by `:id`, or a 404 (an id of the wrong shape is never looked up). */
+  const find = async (id: string, res: express.Response): Promise<GuestCode | undefined> => {
+    const gc = isGuestCodeId(id) ? await opts.store.get(id) : undefined;
     if (!gc) {
-      sendError(res, 404, 'not_found', `no guest code ${req.params.id}`);
-      return;
+      sendError(
+        res,
+        404,
+        'not_found',
+        isGuestCodeId(id) ? `no guest code ${id}` : 'no such guest code (ids look like gc_<uuid>)',
+      );
     }
+    return gc;
+  };
+
+  router.get('/v1/guest-codes/:id', auth, async (req, res) => {
+    const gc = await find(req.params.id as string, res);
+    if (!gc) return;
     res.json({ guest_code: guestCodeView(gc, await opts.store.timeline(gc.id)) });
   });
 
   router.delete('/v1/guest-codes/:id', auth, async (req, res) => {
     const id = req.params.id as string;
-    const existing = await opts.store.get(id);
-    if (!existing) {
-      sendError(res, 404, 'not_found', `no guest code ${id}`);
-      return;
-    }
+    const existing = await find(id, res);
+    if (!existing) return;
     const outcome = await cancelGuestCode({ store: opts.store, now }, id);
     const record = outcome?.record ?? existing;
     res.json({
