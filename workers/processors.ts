@@ -3,6 +3,7 @@ import { createSeamCode, RetryableCreateError } from '../src/flows/create-seam-c
 import { notifyGuest, sendAlert, type NotifyDeps } from '../src/flows/notify-guest';
 import { reconcileAccessCode, recordSeamEvent, type ReconcileDeps } from '../src/flows/reconcile';
 import { sweep, type SweepDeps } from '../src/flows/sweep';
+import { SeamCallError } from '../src/seam/client';
 import type { CreateSeamCodeDeps } from '../src/flows/create-seam-code';
 import type { GuestCode } from '../src/domain/guest-code';
 import {
@@ -67,14 +68,22 @@ export function sweepProcessor(deps: SweepDeps) {
   return async (): Promise<string> => JSON.stringify(await sweep(deps));
 }
 
+/** The wait Seam asked for (Retry-After on a 429 or 503), if the error carries one. */
+function retryAfterOf(err: Error | undefined): number {
+  if (err instanceof RetryableCreateError) return err.retryAfterMs ?? 0;
+  if (err instanceof SeamCallError) return err.failure.retryAfterMs ?? 0;
+  return 0;
+}
+
 /**
- * Backoff for Seam calls: exponential with full jitter, never sooner than Seam's Retry-After.
+ * Backoff for every job that calls Seam (creations, reconciles, notifications, which read the
+ * PIN from Seam): exponential with jitter (half to all of the ceiling, so many jobs that failed
+ * together do not come back together), and never sooner than Seam's Retry-After.
  */
 export function seamBackoff(baseMs: number, maxMs: number) {
   return (attemptsMade: number, _type: string | undefined, err?: Error): number => {
     const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
     const jittered = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-    const retryAfter = err instanceof RetryableCreateError ? (err.retryAfterMs ?? 0) : 0;
-    return Math.max(jittered, retryAfter);
+    return Math.max(jittered, retryAfterOf(err));
   };
 }

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CreateJob, NotifyChannel, NotifyJob, ReconcileJob } from './jobs';
 import { QUEUES } from './names';
-import { createJobOptions, notifyJobOptions, reconcileJobOptions } from './options';
+import { createJobOptions, notifyJobOptions, reconcileJobOptions, SEAM_BACKOFF } from './options';
 
 /**
  * Producers for the work queues. Job ids carry the idempotency: the same guest code's
@@ -35,7 +35,7 @@ export class WorkQueues {
         ...createJobOptions,
         jobId: `create-${guestCodeId}-${generation}`,
         attempts: this.createAttempts,
-        backoff: { type: 'seam' },
+        backoff: SEAM_BACKOFF,
       },
     );
   }
