@@ -122,6 +122,7 @@ export async function startWorkers(opts: {
     webhook,
     now,
     logger,
+    alert: (id, code, message, key) => queues.enqueueAlert(id, code, message, key),
     onNotification: (channel, outcome) => opts.metrics.observeNotification(channel, outcome),
   };
   const rateLimit = new DeviceRateLimiter(
@@ -184,6 +185,8 @@ export async function startWorkers(opts: {
         queues,
         now,
         logger,
+        // Half the interval: a walk ends well before the next tick.
+        spreadMs: Math.floor(config.RECONCILE_SWEEP_INTERVAL_MS / 2),
         cursor: {
           get: async () => (await redis.get(keys.sweepCursor)) ?? undefined,
           set: async (since) => void (await redis.set(keys.sweepCursor, since)),

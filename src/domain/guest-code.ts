@@ -7,18 +7,27 @@ import type { CodePlan, MaxTimeRounding } from './rules';
  *
  *   requested --(Seam code created)--> waiting --(set, PIN known)--> set --(told)--> notified
  *        \______________________ failed / cancelled ______________________/
+ *
+ * A notification that gives up leaves the code `undelivered` (an end, with an alert); an
+ * operator's resend takes it back to `set`. An open code whose stay is over ends `failed`.
  */
 export const GUEST_CODE_STATUSES = [
   'requested',
   'waiting',
   'set',
   'notified',
+  'undelivered',
   'failed',
   'cancelled',
 ] as const;
 export type GuestCodeStatus = (typeof GUEST_CODE_STATUSES)[number];
 
-export const TERMINAL_STATUSES: readonly GuestCodeStatus[] = ['notified', 'failed', 'cancelled'];
+export const TERMINAL_STATUSES: readonly GuestCodeStatus[] = [
+  'notified',
+  'undelivered',
+  'failed',
+  'cancelled',
+];
 
 /** Seam's access code statuses in lifecycle order; `deleted` stands for a 404 or a deletion. */
 export const SEAM_STATUS_ORDER = ['unset', 'setting', 'set', 'removing', 'deleted'] as const;
@@ -82,6 +91,8 @@ export interface GuestCode {
   active_access_code_id?: string;
   replacements: number;
   notifications: NotificationRecord[];
+  /** Resends an operator asked for after the notification gave up (absent: none). */
+  resends?: number;
   failure?: FailureReason;
   cancelled_at?: string;
   created_at: string;

@@ -3,6 +3,7 @@ import { isGuestCodeId, type GuestCode, type TimelineEntry } from '../domain/gue
 import { RULE_VIOLATION_CODES } from '../domain/rules';
 import { cancelGuestCode } from '../flows/cancel-guest-code';
 import { requestGuestCode, type RequestGuestCodeDeps } from '../flows/request-guest-code';
+import { resendNotification, type ResendDeps } from '../flows/resend-notification';
 import type { GuestCodeStore } from '../store/guest-codes';
 import { requireToken } from './auth';
 import type { RateLimits } from './rate-limit';
@@ -29,6 +30,7 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
     access_codes: gc.access_codes,
     create_attempts: gc.create_attempts,
     replacements: gc.replacements,
+    resends: gc.resends ?? 0,
     notifications: gc.notifications,
     error: gc.failure ?? null,
     cancelled_at: gc.cancelled_at ?? null,
@@ -40,7 +42,7 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
 
 export function guestCodeRoutes(opts: {
   token: string;
-  deps: RequestGuestCodeDeps;
+  deps: RequestGuestCodeDeps & { queues: RequestGuestCodeDeps['queues'] & ResendDeps['queues'] };
   store: GuestCodeStore;
   bodyLimitBytes?: number;
   /** Budgets: per token once authenticated, per client for failed authentications. */
@@ -159,10 +161,31 @@ export function guestCodeRoutes(opts: {
     });
   });
 
+  router.post('/v1/guest-codes/:id/resend', auth, async (req, res) => {
+    const id = req.params.id as string;
+    if (!(await find(id, res))) return;
+    const outcome = await resendNotification(
+      { store: opts.store, queues: opts.deps.queues, now },
+      id,
+    );
+    if (!outcome) {
+      sendError(res, 404, 'not_found', `no guest code ${id}`);
+      return;
+    }
+    if (outcome.kind === 'not_possible') {
+      sendError(res, 409, 'resend_not_possible', outcome.reason, {
+        status: outcome.record.status,
+      });
+      return;
+    }
+    res.status(202).json({ guest_code: guestCodeView(outcome.record), note: outcome.note });
+  });
+
   return router;
 }
 
 export const DOCUMENTED_ERROR_CODES = [
+  'resend_not_possible',
   'invalid_request',
   'unauthorized',
   'reference_conflict',

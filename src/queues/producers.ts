@@ -71,23 +71,45 @@ export class WorkQueues {
     );
   }
 
+  /**
+   * One job per guest code, access code and channel; an operator's resend `n` gets a job of its
+   * own (the first one may still sit in the failed set), and the notification claim, which is
+   * per guest code, access code and channel, keeps the send single across all of them.
+   */
   enqueueGuestNotification(
     guestCodeId: string,
     accessCodeId: string,
     channel: NotifyChannel,
+    resend?: number,
   ): Promise<unknown> {
     return this.notify.add(
       `guest-${channel}`,
-      { kind: 'guest', guest_code_id: guestCodeId, access_code_id: accessCodeId, channel },
-      { ...notifyJobOptions, jobId: `notify-${guestCodeId}-${accessCodeId}-${channel}` },
+      {
+        kind: 'guest',
+        guest_code_id: guestCodeId,
+        access_code_id: accessCodeId,
+        channel,
+        ...(resend ? { resend } : {}),
+      },
+      {
+        ...notifyJobOptions,
+        jobId: `notify-${guestCodeId}-${accessCodeId}-${channel}${resend ? `-r${resend}` : ''}`,
+      },
     );
   }
 
-  enqueueAlert(guestCodeId: string, code: string, message: string): Promise<unknown> {
+  /** One alert per guest code and `key` (default: the failure code). */
+  enqueueAlert(guestCodeId: string, code: string, message: string, key = code): Promise<unknown> {
     return this.notify.add(
       'alert',
-      { kind: 'alert', guest_code_id: guestCodeId, code, message },
-      { ...notifyJobOptions, jobId: `alert-${guestCodeId}-${code}` },
+      {
+        kind: 'alert',
+        guest_code_id: guestCodeId,
+        code,
+        message,
+        ...(key !== code ? { alert_id: key } : {}),
+      },
+      { ...notifyJobOptions, jobId: `alert-${guestCodeId}-${key}` },
     );
   }
 

@@ -259,7 +259,7 @@ describe('docker-compose.yml observability profile', () => {
     }
   });
 
-  it('loads alerting rules that watch Redis refusals', () => {
+  it('loads alerting rules that watch Redis refusals and undelivered guest codes', () => {
     const rules = asDict(parse(read('deploy/prometheus/prometheus.yml'))).rule_files as string[];
     expect(rules).toEqual(['/etc/prometheus/alerts.yml']);
     expect(hostPathOf(prometheus(), rules[0]!)).toBe('./deploy/prometheus/alerts.yml');
@@ -268,6 +268,7 @@ describe('docker-compose.yml observability profile', () => {
     );
     const exprs = groups.flatMap((g) => (g.rules as unknown[]).map((r) => String(asDict(r).expr)));
     expect(exprs.some((e) => e.includes('seam_redis_refusals_total'))).toBe(true);
+    expect(exprs.some((e) => e.includes('status="undelivered"'))).toBe(true);
   });
 
   describe('prometheus.yml', () => {

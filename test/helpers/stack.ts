@@ -3,7 +3,11 @@ import type { Config } from '../../src/config';
 import { GuestCodeStore } from '../../src/store/guest-codes';
 import { Redis } from 'ioredis';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/simulator';
-import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server';
+import {
+  startSmtpServer,
+  type TestSmtpServer,
+  type TestSmtpServerOptions,
+} from '../notify/smtp-test-server';
 import { startReceiver, type Receiver } from '../sim/receiver';
 import { newWebhookSecret } from './webhooks';
 import { LogSink, testConfig } from './service';
@@ -37,10 +41,10 @@ export interface Stack {
 }
 
 export async function startStack(
-  opts: { sim?: SimulatorOptions; env?: Record<string, string> } = {},
+  opts: { sim?: SimulatorOptions; env?: Record<string, string>; smtp?: TestSmtpServerOptions } = {},
 ): Promise<Stack> {
   const sim = await startSimulator({ ...opts.sim });
-  const smtp = await startSmtpServer();
+  const smtp = await startSmtpServer(opts.smtp);
   const notifySecret = newWebhookSecret();
   const notifyReceiver = await startReceiver(notifySecret);
   const logs = new LogSink('debug');

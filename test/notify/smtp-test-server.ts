@@ -27,6 +27,8 @@ export interface TestSmtpServer {
   connections(): number;
   /** With `starttls`: the certificate it presents, for the client to trust. */
   ca?: string;
+  /** Changes (or, with undefined, stops) the RCPT TO refusal from now on. */
+  rejectRcpt(reject: { code: number; message: string } | undefined): void;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startSmtpServer(
   const messages: ReceivedMail[] = [];
   let connections = 0;
   const tls = options.starttls ? testCertificate() : undefined;
+  let rejectRcptWith = options.rejectRcptWith;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: tls ? ['AUTH'] : ['STARTTLS', 'AUTH'],
@@ -99,7 +102,7 @@ export async function startSmtpServer(
       callback(refuse ? smtpError(refuse.code, refuse.message) : null);
     },
     onRcptTo(_address, _session, callback) {
-      const reject = options.rejectRcptWith;
+      const reject = rejectRcptWith;
       callback(reject ? smtpError(reject.code, reject.message) : null);
     },
     onData(stream, session, callback) {
@@ -129,6 +132,9 @@ export async function startSmtpServer(
     port: address.port,
     messages,
     connections: () => connections,
+    rejectRcpt: (reject) => {
+      rejectRcptWith = reject;
+    },
     ...(tls ? { ca: tls.cert } : {}),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
