@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Queue, Worker, type Processor } from 'bullmq';
 import type { Config } from './config';
 import type { GuestCode } from './domain/guest-code';
@@ -132,6 +133,8 @@ export async function startWorkers(opts: {
     60_000,
   );
 
+  /** Aborted when the workers start closing: a long sweep walk stops early. */
+  const shutdown = new AbortController();
   const backoff = seamBackoff(config.SEAM_RETRY_BASE_MS, config.SEAM_RETRY_MAX_MS);
   const common = {
     connection: redis,
@@ -187,6 +190,9 @@ export async function startWorkers(opts: {
         logger,
         // Half the interval: a walk ends well before the next tick.
         spreadMs: Math.floor(config.RECONCILE_SWEEP_INTERVAL_MS / 2),
+        // A shutdown cuts the pauses short and ends the walk, instead of waiting it out.
+        pause: (ms) => delay(ms, undefined, { signal: shutdown.signal }).catch(() => undefined),
+        stopping: () => shutdown.signal.aborted,
         cursor: {
           get: async () => (await redis.get(keys.sweepCursor)) ?? undefined,
           set: async (since) => void (await redis.set(keys.sweepCursor, since)),
@@ -226,6 +232,7 @@ export async function startWorkers(opts: {
         name: 'workers',
         // close() waits for active jobs with no bound of its own (seam-facts): bound it.
         run: async () => {
+          shutdown.abort();
           await withTimeout(
             Promise.all(workers.map((w) => w.close())),
             Math.max(1000, config.SHUTDOWN_TIMEOUT_MS - 3000),

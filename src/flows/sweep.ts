@@ -22,6 +22,8 @@ export interface SweepDeps {
   pageSize?: number;
   /** Waits between pages (default: a timer). */
   pause?: (ms: number) => Promise<void>;
+  /** True once the process is shutting down: the walk stops (the next sweep walks again). */
+  stopping?: () => boolean;
 }
 
 export interface SweepReport {
@@ -85,7 +87,7 @@ async function walkOpenCodes(deps: SweepDeps, report: SweepReport): Promise<void
     const records = await deps.store.getMany(ids);
     for (const gc of records) if (gc) await visit(deps, gc, report);
     if (cursor !== '0' && gapMs > 0) await pause(gapMs);
-  } while (cursor !== '0');
+  } while (cursor !== '0' && !deps.stopping?.());
   report.open = seen.size;
 }
 

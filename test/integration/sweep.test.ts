@@ -286,6 +286,39 @@ describe('the walk of the open guest codes', () => {
   }, 120_000);
 });
 
+describe('a walk during shutdown', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('stops after the page it is on, instead of holding the worker for the rest of the spread', async () => {
+    const keys = storeKeys(h.prefix);
+    const pipeline = h.redis.pipeline();
+    for (let i = 0; i < 1500; i++) {
+      const gc = guestCode();
+      pipeline.hset(keys.guestCode(gc.id), 'doc', JSON.stringify(gc), 'version', '1');
+      pipeline.zadd(keys.openCodes, String(Date.now() + i), gc.id);
+    }
+    await pipeline.exec();
+    await h.redis.set(keys.sweepCursor, new Date().toISOString());
+    let paused = 0;
+    const report = await sweep(
+      h.deps({
+        pageSize: 500,
+        pause: async () => void paused++,
+        stopping: () => paused >= 1,
+      }),
+    );
+    expect(paused).toBe(1);
+    expect(report.open).toBeGreaterThan(0);
+    expect(report.open).toBeLessThan(1500);
+  });
+});
+
 describe('open guest codes whose stay is over', () => {
   let h: Harness;
   beforeAll(async () => {
