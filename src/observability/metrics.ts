@@ -184,7 +184,7 @@ export function createMetrics() {
     name: 'guest_codes',
     help:
       'Guest codes by status, read from Redis at scrape time. requested/waiting/set: open now; ' +
-      'notified/failed/cancelled: every code that ended so, expired records included (use ' +
+      'notified/undelivered/failed/cancelled: every code that ended so, expired records included (use ' +
       'increase()). Shared state: every process reports the same values, so aggregate with max()',
     labelNames: ['status'] as const,
     registers: [registry],
