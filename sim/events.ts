@@ -18,8 +18,15 @@ export type SimEvent = {
   connected_account_id?: string;
 } & Record<string, unknown>;
 
+/** Seam's default page of /events/list (Seam answers at most this many unless `limit` says). */
+export const EVENTS_LIST_DEFAULT_LIMIT = 500;
+
 export class EventLog {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** The order /events/list answers in: Seam does not document one, so tests try both. */
+    private readonly order: 'oldest_first' | 'newest_first' = 'oldest_first',
+  ) {}
 
   /** Records an access-code event (`extra` carries `code`, `access_code_errors`, ...). */
   record(
@@ -63,15 +70,17 @@ export class EventLog {
       return (
         e.workspace_id === workspaceId &&
         (since === undefined || at > since) &&
-        (from === undefined || at >= from) &&
-        (to === undefined || at <= to) &&
+        // Seam: "an exclusive interval".
+        (from === undefined || at > from) &&
+        (to === undefined || at < to) &&
         oneOf(e.event_type, filter.event_type, filter.event_types) &&
         oneOf(e.access_code_id, filter.access_code_id, filter.access_code_ids) &&
         oneOf(e.device_id, filter.device_id, filter.device_ids) &&
         oneOf(e.connected_account_id, filter.connected_account_id, undefined)
       );
     });
-    return filter.limit === undefined ? events : events.slice(0, filter.limit);
+    if (this.order === 'newest_first') events.reverse();
+    return events.slice(0, filter.limit ?? EVENTS_LIST_DEFAULT_LIMIT);
   }
 }
 

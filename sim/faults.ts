@@ -32,6 +32,22 @@ export const faultsSchema = z
       })
       .strict()
       .optional(),
+    /** Errors on other endpoints, by path (e.g. '/access_codes/get', '/events/list'): after
+     *  `after` more calls answered normally, the next `count` are answered with `status` (429
+     *  carries Retry-After). */
+    requestErrors: z
+      .record(
+        z.string().startsWith('/'),
+        z
+          .object({
+            count: z.number().int().nonnegative(),
+            status: z.number().int().min(400).max(599),
+            retryAfterSeconds: z.number().int().nonnegative().optional(),
+            after: z.number().int().nonnegative().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
     /** The next N creates store the code, then destroy the socket without an answer. */
     dropCreates: z.number().int().nonnegative().optional(),
     /** The next N creates store the code, then never answer: the caller times out. */
@@ -130,6 +146,18 @@ export class FaultState {
       retryAfterSeconds: spec.retryAfterSeconds,
       afterStore: spec.afterStore ?? false,
     };
+  }
+
+  /** Consumes one error for a request to `path` (not a create), if any are due. */
+  takeRequestError(path: string): CreateError | null {
+    const spec = this.#faults.requestErrors?.[path];
+    if (!spec || spec.count <= 0) return null;
+    if ((spec.after ?? 0) > 0) {
+      spec.after = (spec.after ?? 0) - 1;
+      return null;
+    }
+    spec.count -= 1;
+    return { status: spec.status, retryAfterSeconds: spec.retryAfterSeconds, afterStore: false };
   }
 
   /** Consumes one dropped-connection create, if any are left. */

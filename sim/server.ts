@@ -100,7 +100,8 @@ export async function startFrontServer(opts: FrontServerOptions): Promise<FrontS
       return;
     }
     if (url.pathname !== CREATE) {
-      send(res, route(params, workspaceId));
+      const fault = opts.faults.takeRequestError(url.pathname);
+      send(res, fault ? createErrorResponse(fault) : route(params, workspaceId));
       return;
     }
 

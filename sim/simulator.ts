@@ -46,6 +46,8 @@ export interface SimulatorOptions {
   /** A webhook attempt not answered within this counts as failed (default 2000). */
   webhookTimeoutMs?: number;
   faults?: Faults;
+  /** The order of /events/list answers (Seam documents none; default oldest first). */
+  eventOrder?: 'oldest_first' | 'newest_first';
 }
 
 export interface Simulator {
@@ -101,7 +103,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const faults = new FaultState(opts.faults);
   const store = new CodeStore(db);
-  const events = new EventLog(db);
+  const events = new EventLog(db, opts.eventOrder);
   const webhooks = new WebhookDispatcher(
     {
       secret: webhookSecret,

@@ -4,6 +4,7 @@ import type { Config, Role } from './config';
 import { guestCodeRoutes } from './http/guest-code-routes';
 import { createHttpApp } from './http/app';
 import { healthRoutes, type Lifecycle } from './http/health-routes';
+import { createRateLimits } from './http/rate-limit';
 import { listen } from './http/server';
 import { metricsRoutes, startMetricsListener } from './http/metrics-routes';
 import { startIngress } from './ingress';
@@ -79,12 +80,14 @@ export async function startService(
       config.DEVICE_CACHE_TTL_MS,
     );
     const routers: Router[] = config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : [];
+    const limits = createRateLimits({ config, metrics, logger });
     if (config.API_TOKEN) {
       routers.push(
         guestCodeRoutes({
           token: config.API_TOKEN,
           store,
           deps: { store, devices, queues, now: () => new Date() },
+          limits,
         }),
       );
     }
@@ -95,9 +98,11 @@ export async function startService(
       lifecycle,
       extraRouters: routers,
       extraReadiness: workers?.readiness,
-      admin: config.API_TOKEN
+      limits,
+      // The dashboard has its own credential; without one it is not served at all.
+      admin: config.ADMIN_TOKEN
         ? {
-            token: config.API_TOKEN,
+            token: config.ADMIN_TOKEN,
             queues: [queues.create, queues.reconcile, queues.notify, sweepQueue],
           }
         : undefined,
@@ -125,7 +130,7 @@ export async function startService(
   // A worker alone still answers health checks, for the orchestrator.
   if (!workers) throw new Error('no role to start');
   const app = createHttpApp(logger, [
-    healthRoutes(lifecycle, workers.readiness),
+    healthRoutes(lifecycle, workers.readiness, logger),
     ...(config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : []),
   ]);
   const http = await listen(app, {

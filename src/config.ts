@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isLoopbackHost } from './util/loopback';
+import { apiKeyProblem, checkWebhookSecret, tokenProblem } from './util/secrets';
 
 /**
  * The whole environment contract, validated once at start-up. Every process reads the same
@@ -12,6 +14,27 @@ const optionalString = z
   .trim()
   .optional()
   .transform((v) => (v === '' ? undefined : v));
+
+/** A `whsec_` secret, decoded strictly as svix does; weak and placeholder ones refused. */
+const webhookSecret = optionalString.pipe(
+  z
+    .string()
+    .superRefine((v, ctx) => {
+      const check = checkWebhookSecret(v);
+      if (!check.ok) ctx.addIssue({ code: 'custom', message: check.problem });
+    })
+    .optional(),
+);
+/** A bearer token: long, random-looking, not a placeholder. */
+const bearerToken = optionalString.pipe(
+  z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = tokenProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+);
 
 const isTrustedPeer = (t: string): boolean => {
   if (['loopback', 'linklocal', 'uniquelocal'].includes(t)) return true;
@@ -42,12 +65,7 @@ const envSchema = z.object({
     .default('seamcodes'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  SEAM_WEBHOOK_SECRET: optionalString.pipe(
-    z
-      .string()
-      .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Svix secret: whsec_ followed by base64')
-      .optional(),
-  ),
+  SEAM_WEBHOOK_SECRET: webhookSecret,
   /** 256 KiB: Seam events are a few KiB; anything larger is not one of them. */
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(262_144),
   /** How long a delivery id is remembered; Svix retries for about 27.5 h. */
@@ -55,11 +73,14 @@ const envSchema = z.object({
   /** Bound on one Redis round trip on the request path, so a hung Redis yields 503, not a hang. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).default(1500),
 
-  /** Requests per client IP per window on POST /webhooks/seam, per process (0 = off). High:
-   *  Svix delivers from a few IPs, and a 429 only makes it retry later. */
+  /** Correctly signed deliveries per window on POST /webhooks/seam, per process (0 = off).
+   *  High: it is a flood guard, and a 429 only makes Svix retry later. */
   WEBHOOK_RATE_LIMIT: z.coerce.number().int().nonnegative().default(60_000),
-  /** Requests per client IP per window on /v1/*, per process (0 = off). */
+  /** Authenticated requests per API token per window on /v1/*, per process (0 = off). */
   API_RATE_LIMIT: z.coerce.number().int().nonnegative().default(1200),
+  /** Requests that fail authentication (no or wrong token, bad signature) per client IP per
+   *  window, per process (0 = off): a budget of their own, so they never spend a caller's. */
+  AUTH_FAILURE_RATE_LIMIT: z.coerce.number().int().nonnegative().default(300),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Which peers may name the client in X-Forwarded-For (express `trust proxy`): `false`
    *  (nobody: the socket address is the client), a hop count, or addresses/CIDRs/`loopback`,
@@ -77,8 +98,18 @@ const envSchema = z.object({
       v === 'false' || v === '' ? false : /^\d+$/.test(v) ? Number(v) : v,
     ),
 
-  API_TOKEN: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
-  SEAM_API_KEY: optionalString,
+  API_TOKEN: bearerToken,
+  /** The queue dashboard's own credential; unset = no dashboard. */
+  ADMIN_TOKEN: bearerToken,
+  SEAM_API_KEY: optionalString.pipe(
+    z
+      .string()
+      .superRefine((v, ctx) => {
+        const problem = apiKeyProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+  ),
   SEAM_ENDPOINT: optionalString.pipe(z.string().url().optional()),
 
   /** Seam access code creations allowed per device per minute (Seam's limit is 10). */
@@ -116,13 +147,20 @@ const envSchema = z.object({
       .optional(),
   ),
   MAIL_FROM: optionalString,
-  NOTIFY_WEBHOOK_URL: optionalString.pipe(z.string().url().optional()),
-  NOTIFY_WEBHOOK_SECRET: optionalString.pipe(
+  NOTIFY_WEBHOOK_URL: optionalString.pipe(
     z
       .string()
-      .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Svix secret: whsec_ followed by base64')
+      .url()
+      .refine((v) => /^https?:\/\//i.test(v), 'must be an https:// URL')
       .optional(),
   ),
+  NOTIFY_WEBHOOK_SECRET: webhookSecret,
+  /** PINs and guest contacts may travel in cleartext (smtp:// without STARTTLS, an http://
+   *  NOTIFY_WEBHOOK_URL) to a host that is not this machine. Off: TLS is required. */
+  NOTIFY_ALLOW_CLEARTEXT: z
+    .enum(['true', 'false'], { message: "'true' or 'false'" })
+    .default('false')
+    .transform((v) => v === 'true'),
   /** How long a sender holds a notification before another worker may take it over. */
   NOTIFY_CLAIM_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
@@ -162,6 +200,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
     if (d.SMTP_URL && !d.MAIL_FROM) problems.push('MAIL_FROM: required when SMTP_URL is set');
     if (d.METRICS_PORT && d.METRICS_PORT === d.PORT) {
       problems.push('METRICS_PORT: must differ from PORT');
+    }
+    if (d.ADMIN_TOKEN && d.ADMIN_TOKEN === d.API_TOKEN) {
+      problems.push(
+        'ADMIN_TOKEN: must differ from API_TOKEN (the dashboard has its own credential)',
+      );
+    }
+    if (d.NOTIFY_WEBHOOK_URL && !d.NOTIFY_ALLOW_CLEARTEXT) {
+      const target = new URL(d.NOTIFY_WEBHOOK_URL);
+      if (target.protocol !== 'https:' && !isLoopbackHost(target.hostname)) {
+        problems.push(
+          'NOTIFY_WEBHOOK_URL: must be https:// (it carries PINs); http:// only to a loopback host, or with NOTIFY_ALLOW_CLEARTEXT=true',
+        );
+      }
     }
     if (d.NOTIFY_WEBHOOK_URL && !d.NOTIFY_WEBHOOK_SECRET) {
       problems.push('NOTIFY_WEBHOOK_SECRET: required when NOTIFY_WEBHOOK_URL is set');

@@ -3,10 +3,11 @@ import type { Router } from 'express';
 import type { Config } from './config';
 import { adminRoutes } from './http/admin-routes';
 import { createHttpApp } from './http/app';
+import { redisRefusalReporter } from './http/errors';
 import { healthRoutes, type Lifecycle, type ReadinessCheck } from './http/health-routes';
 import { listen, type HttpServer } from './http/server';
 import { openApiRoutes } from './http/openapi';
-import { rateLimitRoutes } from './http/rate-limit';
+import { createRateLimits, type RateLimits } from './http/rate-limit';
 import { webhookRoutes } from './http/webhook-routes';
 import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
@@ -34,6 +35,8 @@ export async function startIngress(opts: {
   extraReadiness?: Record<string, ReadinessCheck>;
   /** The queue dashboard at /admin/queues: this token, the events queue and these queues. */
   admin?: { token: string; queues: Queue[] };
+  /** The request budgets, shared with the extra routers (made here when not given). */
+  limits?: RateLimits;
 }): Promise<Ingress> {
   const { config, logger, metrics, lifecycle } = opts;
   if (!config.SEAM_WEBHOOK_SECRET) throw new Error('SEAM_WEBHOOK_SECRET is required');
@@ -56,22 +59,38 @@ export async function startIngress(opts: {
     return { ok: true };
   };
 
-  const app = createHttpApp(logger, [
-    rateLimitRoutes({ config, metrics, logger }),
-    healthRoutes(lifecycle, { redis: redisReady, ...opts.extraReadiness }),
-    webhookRoutes({
-      secret: config.SEAM_WEBHOOK_SECRET,
-      bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
-      deps: { inbox, parked },
-      metrics,
-      logger,
-    }),
-    openApiRoutes(),
-    ...(opts.admin
-      ? [adminRoutes({ token: opts.admin.token, queues: [inbox.queue, ...opts.admin.queues] })]
-      : []),
-    ...(opts.extraRouters ?? []),
-  ]);
+  const limits = opts.limits ?? createRateLimits({ config, metrics, logger });
+  // One reporter for the webhook and the API: a full Redis is one alert, not one per route.
+  const reportRedisRefusal = redisRefusalReporter(logger, (reason) =>
+    metrics.observeRedisRefusal(reason),
+  );
+  const app = createHttpApp(
+    logger,
+    [
+      healthRoutes(lifecycle, { redis: redisReady, ...opts.extraReadiness }, logger),
+      webhookRoutes({
+        secret: config.SEAM_WEBHOOK_SECRET,
+        bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+        deps: { inbox, parked },
+        metrics,
+        logger,
+        limits,
+        reportRedisRefusal,
+      }),
+      openApiRoutes(),
+      ...(opts.admin
+        ? [
+            adminRoutes({
+              token: opts.admin.token,
+              queues: [inbox.queue, ...opts.admin.queues],
+              limitFailures: limits.authFailure,
+            }),
+          ]
+        : []),
+      ...(opts.extraRouters ?? []),
+    ],
+    reportRedisRefusal,
+  );
   app.set('trust proxy', config.TRUST_PROXY);
   const http = await listen(app, {
     port: config.PORT,

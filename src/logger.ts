@@ -42,4 +42,14 @@ export function createLogger(opts: { level: string; name?: string }): Logger {
   );
 }
 
+/**
+ * What of an error may be logged: its type and its message, never the object. A Redis client's
+ * error carries the command and its arguments (a guest's name, email and phone in a record
+ * write); other libraries attach requests, bodies or sockets.
+ */
+export function errorFields(err: unknown): { type: string; message: string } {
+  if (err instanceof Error) return { type: err.name, message: err.message.slice(0, 500) };
+  return { type: typeof err, message: 'non-error thrown' };
+}
+
 export type { Logger };

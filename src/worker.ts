@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Queue, Worker, type Processor } from 'bullmq';
 import type { Config } from './config';
 import type { GuestCode } from './domain/guest-code';
@@ -11,6 +12,7 @@ import { createEmailSender } from './notify/email';
 import { createWebhookSender } from './notify/outbound-webhook';
 import type { ShutdownStep } from './process/shutdown';
 import { QUEUES } from './queues/names';
+import { FAILED_JOB_RETENTION_SECONDS } from './queues/options';
 import { WorkQueues } from './queues/producers';
 import { closeConnection, createWorkerConnection } from './redis/connections';
 import { createSeamGateway } from './seam/client';
@@ -74,13 +76,19 @@ export async function startWorkers(opts: {
 
   const email =
     config.SMTP_URL && config.MAIL_FROM
-      ? createEmailSender({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM })
+      ? createEmailSender({
+          smtpUrl: config.SMTP_URL,
+          from: config.MAIL_FROM,
+          // Default: STARTTLS required unless the relay is on this machine.
+          ...(config.NOTIFY_ALLOW_CLEARTEXT ? { requireTls: false } : {}),
+        })
       : undefined;
   const webhook =
     config.NOTIFY_WEBHOOK_URL && config.NOTIFY_WEBHOOK_SECRET
       ? createWebhookSender({
           url: config.NOTIFY_WEBHOOK_URL,
           secret: config.NOTIFY_WEBHOOK_SECRET,
+          allowCleartext: config.NOTIFY_ALLOW_CLEARTEXT,
         })
       : undefined;
   const channels = (gc: GuestCode) => channelsFor(gc, { email: !!email, webhook: !!webhook });
@@ -104,12 +112,18 @@ export async function startWorkers(opts: {
   const notifyDeps: NotifyDeps = {
     store,
     seam,
-    claims: new NotificationClaims(redis, config.NOTIFY_CLAIM_LEASE_MS),
+    // A sent mark outlives the failed jobs that could retry the send (a day of margin).
+    claims: new NotificationClaims(
+      redis,
+      config.NOTIFY_CLAIM_LEASE_MS,
+      (FAILED_JOB_RETENTION_SECONDS + 24 * 3600) * 1000,
+    ),
     claimKey: keys.notifyClaim,
     email,
     webhook,
     now,
     logger,
+    alert: (id, code, message, key) => queues.enqueueAlert(id, code, message, key),
     onNotification: (channel, outcome) => opts.metrics.observeNotification(channel, outcome),
   };
   const rateLimit = new DeviceRateLimiter(
@@ -119,6 +133,8 @@ export async function startWorkers(opts: {
     60_000,
   );
 
+  /** Aborted when the workers start closing: a long sweep walk stops early. */
+  const shutdown = new AbortController();
   const backoff = seamBackoff(config.SEAM_RETRY_BASE_MS, config.SEAM_RETRY_MAX_MS);
   const common = {
     connection: redis,
@@ -172,6 +188,11 @@ export async function startWorkers(opts: {
         queues,
         now,
         logger,
+        // Half the interval: a walk ends well before the next tick.
+        spreadMs: Math.floor(config.RECONCILE_SWEEP_INTERVAL_MS / 2),
+        // A shutdown cuts the pauses short and ends the walk, instead of waiting it out.
+        pause: (ms) => delay(ms, undefined, { signal: shutdown.signal }).catch(() => undefined),
+        stopping: () => shutdown.signal.aborted,
         cursor: {
           get: async () => (await redis.get(keys.sweepCursor)) ?? undefined,
           set: async (since) => void (await redis.set(keys.sweepCursor, since)),
@@ -211,6 +232,7 @@ export async function startWorkers(opts: {
         name: 'workers',
         // close() waits for active jobs with no bound of its own (seam-facts): bound it.
         run: async () => {
+          shutdown.abort();
           await withTimeout(
             Promise.all(workers.map((w) => w.close())),
             Math.max(1000, config.SHUTDOWN_TIMEOUT_MS - 3000),

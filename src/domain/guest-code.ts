@@ -7,18 +7,27 @@ import type { CodePlan, MaxTimeRounding } from './rules';
  *
  *   requested --(Seam code created)--> waiting --(set, PIN known)--> set --(told)--> notified
  *        \______________________ failed / cancelled ______________________/
+ *
+ * A notification that gives up leaves the code `undelivered` (an end, with an alert); an
+ * operator's resend takes it back to `set`. An open code whose stay is over ends `failed`.
  */
 export const GUEST_CODE_STATUSES = [
   'requested',
   'waiting',
   'set',
   'notified',
+  'undelivered',
   'failed',
   'cancelled',
 ] as const;
 export type GuestCodeStatus = (typeof GUEST_CODE_STATUSES)[number];
 
-export const TERMINAL_STATUSES: readonly GuestCodeStatus[] = ['notified', 'failed', 'cancelled'];
+export const TERMINAL_STATUSES: readonly GuestCodeStatus[] = [
+  'notified',
+  'undelivered',
+  'failed',
+  'cancelled',
+];
 
 /** Seam's access code statuses in lifecycle order; `deleted` stands for a 404 or a deletion. */
 export const SEAM_STATUS_ORDER = ['unset', 'setting', 'set', 'removing', 'deleted'] as const;
@@ -82,6 +91,8 @@ export interface GuestCode {
   active_access_code_id?: string;
   replacements: number;
   notifications: NotificationRecord[];
+  /** Resends an operator asked for after the notification gave up (absent: none). */
+  resends?: number;
   failure?: FailureReason;
   cancelled_at?: string;
   created_at: string;
@@ -100,17 +111,45 @@ export function isTerminal(status: GuestCodeStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/** A guest code id as the service makes them: `gc_` and a lowercase UUID. */
+const GUEST_CODE_ID = /^gc_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Whether `id` can name a guest code (anything else is not looked up at all). */
+export function isGuestCodeId(id: string): boolean {
+  return GUEST_CODE_ID.test(id);
+}
+
 /** The unique marker a create request carries in the code's name, to find it after a lost answer. */
 export function creationTag(guestCodeId: string, generation: number): string {
   return `gc:${guestCodeId}:${generation}`;
 }
 
+/**
+ * The name a Seam code is created with: the guest's name, then the tag in brackets at the
+ * very end. The guest's name is free text, so brackets are taken out of it: no name can carry
+ * something that reads as a tag, and the only bracket pair in the result is the tag's.
+ */
 export function seamCodeName(guestName: string, tag: string): string {
   const clean = guestName
     .replace(/[\r\n\t]+/g, ' ')
+    .replace(/[[\]]/g, '')
+    .replace(/\s+/g, ' ')
     .trim()
-    .slice(0, 60);
-  return `${clean} [${tag}]`;
+    .slice(0, 60)
+    .trim();
+  return clean ? `${clean} [${tag}]` : `[${tag}]`;
+}
+
+/**
+ * Whether a Seam code's name is one this service wrote for `tag`: the tag in brackets exactly
+ * at the end, after a name with no brackets of its own (what `seamCodeName` writes). A tag
+ * anywhere else, or a name with other brackets, is someone else's code.
+ */
+export function carriesTag(name: string, tag: string): boolean {
+  const suffix = `[${tag}]`;
+  if (!name.endsWith(suffix)) return false;
+  const rest = name.slice(0, -suffix.length);
+  return (rest === '' || rest.endsWith(' ')) && !/[[\]]/.test(rest);
 }
 
 export function activeCode(gc: GuestCode): TrackedAccessCode | undefined {

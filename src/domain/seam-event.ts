@@ -39,6 +39,36 @@ export type AccessCodeEvent = z.output<typeof accessCodeEventSchema>;
 /** An event we route on type alone, before deciding whether its full schema matters. */
 export const eventEnvelopeSchema = z.object({ event_type: z.string().min(1).max(200) });
 
+/**
+ * The event types the sweeper's catch-up asks `/events/list` for: every access_code.* type of
+ * Seam's documented list that concerns a managed code (the unmanaged.* ones never concern a
+ * code we created). A filter, so the other events of the workspace do not fill the pages.
+ */
+export const CATCH_UP_EVENT_TYPES = [
+  'access_code.created',
+  'access_code.changed',
+  'access_code.name_changed',
+  'access_code.code_changed',
+  'access_code.time_frame_changed',
+  'access_code.mutations_requested',
+  'access_code.scheduled_on_device',
+  'access_code.set_on_device',
+  'access_code.removed_from_device',
+  'access_code.delay_in_setting_on_device',
+  'access_code.failed_to_set_on_device',
+  'access_code.issued',
+  'access_code.delay_in_issuing',
+  'access_code.failed_to_issue',
+  'access_code.failed_to_update',
+  'access_code.failed_to_remove',
+  'access_code.deleted',
+  'access_code.delay_in_removing_from_device',
+  'access_code.failed_to_remove_from_device',
+  'access_code.modified_external_to_seam',
+  'access_code.deleted_external_to_seam',
+  'access_code.backup_access_code_pulled',
+] as const;
+
 export function isAccessCodeEventType(type: string): boolean {
   return type.startsWith('access_code.');
 }

@@ -1,4 +1,5 @@
 import {
+  carriesTag,
   creationTag,
   seamCodeName,
   type GuestCode,
@@ -139,7 +140,8 @@ async function findTagged(
   tag: string,
 ): Promise<SeamAccessCode | undefined> {
   const codes = await deps.seam.listAccessCodes(gc.device.device_id);
-  return codes.find((c) => typeof c.name === 'string' && c.name.includes(`[${tag}]`));
+  // Exactly where this service writes it: a guest's free-text name cannot pass for a tag.
+  return codes.find((c) => typeof c.name === 'string' && carriesTag(c.name, tag));
 }
 
 async function record(

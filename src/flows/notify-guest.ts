@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { giveUpNotification, UNDELIVERED } from '../domain/endings';
 import type { GuestCode } from '../domain/guest-code';
 import type { Logger } from '../logger';
 import type { EmailSender } from '../notify/email';
@@ -18,6 +19,8 @@ export interface NotifyDeps {
   webhook?: WebhookSender;
   now: () => Date;
   logger: Logger;
+  /** Queues the ops alert (`guest_code.failed`); `key` tells one alert of a guest code from another. */
+  alert?: (guestCodeId: string, code: string, message: string, key: string) => Promise<unknown>;
   /** Told of every send attempt that reached a sender (for metrics). */
   onNotification?: (
     channel: 'email' | 'webhook' | 'alert_webhook',
@@ -52,7 +55,17 @@ export function channelsFor(
   return channels;
 }
 
-export class NotificationNotReady extends Error {}
+/** Not sent now, to be tried again: the code is not set on Seam yet, or another sender holds
+ *  the claim (`busy`: that sender's outcome decides, not this job's). */
+export class NotificationNotReady extends Error {
+  constructor(
+    message: string,
+    readonly busy = false,
+  ) {
+    super(message);
+    this.name = 'NotificationNotReady';
+  }
+}
 
 /**
  * Tells the guest their PIN through one channel, once. The PIN is read from Seam at the moment
@@ -86,7 +99,7 @@ export async function notifyGuest(
     return 'skipped';
   }
   if (claim === 'busy')
-    throw new NotificationNotReady('another worker is sending this notification');
+    throw new NotificationNotReady('another worker is sending this notification', true);
 
   try {
     const code = await deps.seam.getAccessCode(job.access_code_id);
@@ -177,7 +190,9 @@ async function recordSent(
       record: {
         ...cur,
         notifications,
-        status: done && cur.status === 'set' ? 'notified' : cur.status,
+        // A delivery that completes an undelivered one (it got through after all) ends it too.
+        status:
+          done && (cur.status === 'set' || cur.status === 'undelivered') ? 'notified' : cur.status,
         updated_at: at,
       },
       timeline: [
@@ -192,10 +207,42 @@ async function recordSent(
   });
 }
 
+/**
+ * Telling the guest through one channel gave up (a permanent refusal, or the last retry
+ * failed): the guest code ends `undelivered` with the reason, and an ops alert goes out. Once
+ * per failure: a channel the guest was told through after all, or a guest code that moved on,
+ * changes nothing. The reason is built by the senders and never holds the PIN or an address.
+ */
+export async function giveUpNotifying(
+  deps: Pick<NotifyDeps, 'store' | 'now' | 'logger' | 'alert'>,
+  job: { guest_code_id: string; access_code_id: string; channel: NotifyChannel; resend?: number },
+  reason: string,
+): Promise<boolean> {
+  let gaveUp = false;
+  const gc = await deps.store.update(job.guest_code_id, (cur) => {
+    const ending = giveUpNotification(cur, { ...job, reason }, deps.now());
+    gaveUp = ending !== undefined;
+    return ending;
+  });
+  if (!gc || !gaveUp) return false;
+  const message = gc.failure?.message ?? `${job.channel}: ${reason}`;
+  deps.logger.error(
+    { guestCodeId: gc.id, reference: gc.reference, channel: job.channel, failureCode: UNDELIVERED },
+    `guest not told: ${message}`,
+  );
+  await deps.alert?.(
+    gc.id,
+    UNDELIVERED,
+    `could not tell the guest through ${message}; fix the cause, then POST /v1/guest-codes/${gc.id}/resend`,
+    `${UNDELIVERED}-${job.channel}-${job.resend ?? 0}`,
+  );
+  return true;
+}
+
 /** An ops alert through the outbound webhook (the log line is written where the failure happened). */
 export async function sendAlert(
   deps: Pick<NotifyDeps, 'store' | 'webhook' | 'onNotification'>,
-  job: { guest_code_id: string; code: string; message: string },
+  job: { guest_code_id: string; code: string; message: string; alert_id?: string },
 ): Promise<'sent' | 'skipped'> {
   const { webhook } = deps;
   if (!webhook) return 'skipped';
@@ -209,7 +256,7 @@ export async function sendAlert(
         device_id: gc?.device.device_id,
         error: { code: job.code, message: job.message },
       },
-      `alert_${job.guest_code_id}_${job.code}`,
+      `alert_${job.guest_code_id}_${job.alert_id ?? job.code}`,
     ),
   );
   return 'sent';

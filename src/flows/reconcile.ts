@@ -17,7 +17,12 @@ export interface ReconcileDeps {
     enqueueReconcile(accessCodeId: string, reason: string, eventSeq?: number): Promise<unknown>;
     scheduleRecheck(accessCodeId: string, atMs: number, now: number): Promise<unknown>;
     enqueueCreate(guestCodeId: string, generation: number): Promise<unknown>;
-    enqueueGuestNotification(gc: string, ac: string, channel: NotifyChannel): Promise<unknown>;
+    enqueueGuestNotification(
+      gc: string,
+      ac: string,
+      channel: NotifyChannel,
+      resend?: number,
+    ): Promise<unknown>;
     enqueueAlert(guestCodeId: string, code: string, message: string): Promise<unknown>;
   };
   ignored: { record(event: SeamEventJob): Promise<void> };
@@ -119,7 +124,13 @@ export async function reconcileAccessCode(
     switch (effect.type) {
       case 'notify':
         for (const channel of deps.channelsFor(gc)) {
-          await deps.queues.enqueueGuestNotification(gc.id, effect.access_code_id, channel);
+          // Under the current resend's number, if any: the first jobs may sit in the failed set.
+          await deps.queues.enqueueGuestNotification(
+            gc.id,
+            effect.access_code_id,
+            channel,
+            gc.resends,
+          );
         }
         break;
       case 'recheck': {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../logger';
-import { errorHandler, sendError } from './errors';
+import type { RedisRefusal } from '../redis/connections';
+import { errorHandler, redisRefusalReporter, sendError } from './errors';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const QUIET_PATHS = new Set(['/healthz', '/metrics']);
@@ -58,7 +59,11 @@ export function requestLog(logger: Logger): RequestHandler {
  * `x-request-id` when it is sane), the given routers, and uniform errors.
  * Request logs carry method, path, status and time only: no headers, no bodies.
  */
-export function createHttpApp(logger: Logger, routers: Router[]): Express {
+export function createHttpApp(
+  logger: Logger,
+  routers: Router[],
+  reportRedisRefusal: (reason: RedisRefusal, err: unknown) => void = redisRefusalReporter(logger),
+): Express {
   const app = express();
   app.disable('x-powered-by');
   // Nobody may name the client in X-Forwarded-For unless the ingress says so (TRUST_PROXY).
@@ -68,6 +73,6 @@ export function createHttpApp(logger: Logger, routers: Router[]): Express {
 
   for (const router of routers) app.use(router);
   app.use((_req, res) => sendError(res, 404, 'not_found', 'no such endpoint'));
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, reportRedisRefusal));
   return app;
 }

@@ -14,8 +14,22 @@ const CHALLENGES = [
   'Basic realm="seam-offline-codes", charset="UTF-8"',
 ];
 
+/**
+ * What happens around the check: a caller with the token spends its own budget
+ * (`limitCaller`), a request without it spends the failures' budget (`limitFailures`), never
+ * the other way round. `principal` names the caller for the first (e.g. `api`, `admin`).
+ */
+export interface TokenGuard {
+  principal?: string;
+  limitCaller?: RequestHandler;
+  limitFailures?: RequestHandler;
+  /** What the 401 says is needed, e.g. 'a valid API token'. */
+  needed?: string;
+}
+
 /** Bearer token auth; browsers may send the token as the basic-auth password instead. */
-export function requireToken(token: string): RequestHandler {
+export function requireToken(token: string, guard: TokenGuard = {}): RequestHandler {
+  const needed = guard.needed ?? 'a valid API token';
   return (req, res, next) => {
     const header = req.headers.authorization ?? '';
     const [scheme, value = ''] = header.split(' ', 2);
@@ -27,14 +41,17 @@ export function requireToken(token: string): RequestHandler {
       const colon = decoded.indexOf(':');
       if (colon >= 0) given = decoded.slice(colon + 1);
     }
-    if (given && tokensMatch(given, token)) return next();
-    // Two challenges: API clients read Bearer; a browser only prompts for Basic.
-    res.setHeader('WWW-Authenticate', CHALLENGES);
-    sendError(
-      res,
-      401,
-      'unauthorized',
-      'a valid API token is required (Authorization: Bearer <token>)',
-    );
+    if (given && tokensMatch(given, token)) {
+      res.locals.principal = guard.principal ?? 'api';
+      if (guard.limitCaller) return guard.limitCaller(req, res, next);
+      return next();
+    }
+    const refuse = () => {
+      // Two challenges: API clients read Bearer; a browser only prompts for Basic.
+      res.setHeader('WWW-Authenticate', CHALLENGES);
+      sendError(res, 401, 'unauthorized', `${needed} is required (Authorization: Bearer <token>)`);
+    };
+    if (guard.limitFailures) return guard.limitFailures(req, res, refuse);
+    refuse();
   };
 }

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import type { Logger } from '../logger';
-import { isRedisUnavailable } from '../redis/connections';
+import { errorFields, type Logger } from '../logger';
+import { redisRefusal, type RedisRefusal } from '../redis/connections';
 
 /** Every error answer has one shape: `{ "error": { "code", "message", "details"? } }`. */
 export interface ApiErrorBody {
@@ -26,8 +26,41 @@ interface HttpishError {
   expose?: boolean;
 }
 
-/** Last-resort mapping: body parser errors keep their 4xx; anything else is a 500. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/** Seconds a client is asked to wait when Redis refused: Svix and the booking system retry. */
+export const REDIS_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Reports a Redis refusal: counted every time (`onRefusal`, for the metric an alert watches),
+ * logged at error level at most once per reason every 10 s, with the reason and the error's
+ * type and message only.
+ */
+export function redisRefusalReporter(
+  logger: Logger,
+  onRefusal?: (reason: RedisRefusal) => void,
+): (reason: RedisRefusal, err: unknown) => void {
+  const lastLogged = new Map<RedisRefusal, number>();
+  return (reason, err) => {
+    onRefusal?.(reason);
+    const now = Date.now();
+    if (now - (lastLogged.get(reason) ?? 0) < 10_000) return;
+    lastLogged.set(reason, now);
+    logger.error(
+      { reason, err: errorFields(err) },
+      reason === 'oom'
+        ? 'Redis refused a write: it is full (maxmemory, noeviction); answering 503 until it has room'
+        : `Redis refused a command (${reason}); answering 503`,
+    );
+  };
+}
+
+/**
+ * Last-resort mapping: Redis refusals are 503 with Retry-After, body parser errors keep their
+ * 4xx, anything else is a 500. Errors are logged as type and message only.
+ */
+export function errorHandler(
+  logger: Logger,
+  reportRefusal: (reason: RedisRefusal, err: unknown) => void = redisRefusalReporter(logger),
+): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
     const e = (err ?? {}) as HttpishError;
     const status = e.status ?? e.statusCode ?? 500;
@@ -35,8 +68,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    if (isRedisUnavailable(err)) {
-      res.setHeader('Retry-After', '5');
+    const refusal = redisRefusal(err);
+    if (refusal) {
+      reportRefusal(refusal, err);
+      res.setHeader('Retry-After', String(REDIS_RETRY_AFTER_SECONDS));
       sendError(res, 503, 'unavailable', 'storage is unavailable; retry later');
     } else if (status === 413) {
       sendError(res, 413, 'body_too_large', 'request body exceeds the size limit');
@@ -48,7 +83,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         'request could not be read',
       );
     } else {
-      logger.error({ err }, 'unhandled error');
+      logger.error({ err: errorFields(err) }, 'unhandled error');
       sendError(res, 500, 'internal', 'internal error');
     }
   };

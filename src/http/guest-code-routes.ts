@@ -1,10 +1,12 @@
 import express, { Router } from 'express';
-import type { GuestCode, TimelineEntry } from '../domain/guest-code';
+import { isGuestCodeId, type GuestCode, type TimelineEntry } from '../domain/guest-code';
 import { RULE_VIOLATION_CODES } from '../domain/rules';
 import { cancelGuestCode } from '../flows/cancel-guest-code';
 import { requestGuestCode, type RequestGuestCodeDeps } from '../flows/request-guest-code';
+import { resendNotification, type ResendDeps } from '../flows/resend-notification';
 import type { GuestCodeStore } from '../store/guest-codes';
 import { requireToken } from './auth';
+import type { RateLimits } from './rate-limit';
 import { sendError } from './errors';
 import { fieldProblems, guestCodeRequestSchema, type GuestCodeView } from './guest-code-schema';
 
@@ -28,6 +30,7 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
     access_codes: gc.access_codes,
     create_attempts: gc.create_attempts,
     replacements: gc.replacements,
+    resends: gc.resends ?? 0,
     notifications: gc.notifications,
     error: gc.failure ?? null,
     cancelled_at: gc.cancelled_at ?? null,
@@ -39,12 +42,18 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
 
 export function guestCodeRoutes(opts: {
   token: string;
-  deps: RequestGuestCodeDeps;
+  deps: RequestGuestCodeDeps & { queues: RequestGuestCodeDeps['queues'] & ResendDeps['queues'] };
   store: GuestCodeStore;
   bodyLimitBytes?: number;
+  /** Budgets: per token once authenticated, per client for failed authentications. */
+  limits?: Pick<RateLimits, 'apiCaller' | 'authFailure'>;
 }): Router {
   const router = Router();
-  const auth = requireToken(opts.token);
+  const auth = requireToken(opts.token, {
+    principal: 'api',
+    limitCaller: opts.limits?.apiCaller,
+    limitFailures: opts.limits?.authFailure,
+  });
   const json = express.json({ limit: opts.bodyLimitBytes ?? 16_384, type: () => true });
   const now = opts.deps.now;
 
@@ -120,22 +129,30 @@ export function guestCodeRoutes(opts: {
     res.json({ guest_code: guestCodeView(gc, await opts.store.timeline(gc.id)) });
   });
 
-  router.get('/v1/guest-codes/:id', auth, async (req, res) => {
-    const gc = await opts.store.get(req.params.id as string);
+  /** The record named by `:id`, or a 404 (an id of the wrong shape is never looked up). */
+  const find = async (id: string, res: express.Response): Promise<GuestCode | undefined> => {
+    const gc = isGuestCodeId(id) ? await opts.store.get(id) : undefined;
     if (!gc) {
-      sendError(res, 404, 'not_found', `no guest code ${req.params.id}`);
-      return;
+      sendError(
+        res,
+        404,
+        'not_found',
+        isGuestCodeId(id) ? `no guest code ${id}` : 'no such guest code (ids look like gc_<uuid>)',
+      );
     }
+    return gc;
+  };
+
+  router.get('/v1/guest-codes/:id', auth, async (req, res) => {
+    const gc = await find(req.params.id as string, res);
+    if (!gc) return;
     res.json({ guest_code: guestCodeView(gc, await opts.store.timeline(gc.id)) });
   });
 
   router.delete('/v1/guest-codes/:id', auth, async (req, res) => {
     const id = req.params.id as string;
-    const existing = await opts.store.get(id);
-    if (!existing) {
-      sendError(res, 404, 'not_found', `no guest code ${id}`);
-      return;
-    }
+    const existing = await find(id, res);
+    if (!existing) return;
     const outcome = await cancelGuestCode({ store: opts.store, now }, id);
     const record = outcome?.record ?? existing;
     res.json({
@@ -144,10 +161,31 @@ export function guestCodeRoutes(opts: {
     });
   });
 
+  router.post('/v1/guest-codes/:id/resend', auth, async (req, res) => {
+    const id = req.params.id as string;
+    if (!(await find(id, res))) return;
+    const outcome = await resendNotification(
+      { store: opts.store, queues: opts.deps.queues, now },
+      id,
+    );
+    if (!outcome) {
+      sendError(res, 404, 'not_found', `no guest code ${id}`);
+      return;
+    }
+    if (outcome.kind === 'not_possible') {
+      sendError(res, 409, 'resend_not_possible', outcome.reason, {
+        status: outcome.record.status,
+      });
+      return;
+    }
+    res.status(202).json({ guest_code: guestCodeView(outcome.record), note: outcome.note });
+  });
+
   return router;
 }
 
 export const DOCUMENTED_ERROR_CODES = [
+  'resend_not_possible',
   'invalid_request',
   'unauthorized',
   'reference_conflict',

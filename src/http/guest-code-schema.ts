@@ -1,6 +1,6 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { SEAM_STATUS_ORDER } from '../domain/guest-code';
+import { GUEST_CODE_STATUSES, SEAM_STATUS_ORDER } from '../domain/guest-code';
 import { RULE_VIOLATION_CODES } from '../domain/rules';
 
 // Adds `.openapi()` (metadata only): parsing is unchanged, and /openapi.json is generated from
@@ -138,9 +138,10 @@ export const guestCodeSchema = z
   .object({
     id: z.string(),
     reference: z.string(),
-    status: z
-      .enum(['requested', 'waiting', 'set', 'notified', 'failed', 'cancelled'])
-      .openapi({ description: 'requested → waiting → set → notified, or failed / cancelled' }),
+    status: z.enum(GUEST_CODE_STATUSES).openapi({
+      description:
+        'requested → waiting → set → notified, or failed / cancelled; undelivered when telling the guest gave up (resend brings it back to set)',
+    }),
     device: z
       .object({
         device_id: z.string(),
@@ -181,6 +182,11 @@ export const guestCodeSchema = z
     access_codes: z.array(accessCodeSchema),
     create_attempts: z.number().int().min(0),
     replacements: z.number().int().min(0),
+    resends: z
+      .number()
+      .int()
+      .min(0)
+      .openapi({ description: 'resends asked for after the notification gave up' }),
     notifications: z.array(
       z.object({ access_code_id: z.string(), channel: z.string(), at: isoDateTime }).strict(),
     ),
@@ -210,6 +216,16 @@ export const guestCodeAnswerSchema = z
   .object({ guest_code: guestCodeSchema })
   .strict()
   .openapi('GuestCodeAnswer');
+
+export const resendAnswerSchema = z
+  .object({
+    guest_code: guestCodeSchema,
+    note: z.string().openapi({
+      description: 'what the resend does: which channels are tried again, or that it already runs',
+    }),
+  })
+  .strict()
+  .openapi('ResendAnswer');
 
 export const cancelAnswerSchema = z
   .object({

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { Logger } from '../logger';
 
 export type ReadinessCheck = () => Promise<{ ok: true } | { ok: false; reason: string }>;
 
@@ -7,8 +8,16 @@ export interface Lifecycle {
   shuttingDown: boolean;
 }
 
-/** Liveness says the event loop turns; readiness says this process can take traffic now. */
-export function healthRoutes(lifecycle: Lifecycle, checks: Record<string, ReadinessCheck>): Router {
+/**
+ * Liveness says the event loop turns; readiness says this process can take traffic now.
+ * /readyz is public (a balancer polls it): it names the failing check only. Why it failed
+ * (an address, an error text) goes to the log, not to whoever asked.
+ */
+export function healthRoutes(
+  lifecycle: Lifecycle,
+  checks: Record<string, ReadinessCheck>,
+  logger?: Logger,
+): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.status(200).json({ status: 'ok' });
@@ -20,17 +29,21 @@ export function healthRoutes(lifecycle: Lifecycle, checks: Record<string, Readin
     }
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
+        let detail: string | undefined;
         try {
           const r = await check();
-          return r.ok ? undefined : `${name}: ${r.reason}`;
+          detail = r.ok ? undefined : r.reason;
         } catch (err) {
-          return `${name}: ${err instanceof Error ? err.message : 'check failed'}`;
+          detail = err instanceof Error ? err.message : 'check failed';
         }
+        if (detail === undefined) return undefined;
+        logger?.warn({ check: name, detail }, 'not ready');
+        return name;
       }),
     );
-    const failures = results.filter((r): r is string => r !== undefined);
-    if (failures.length > 0) {
-      res.status(503).json({ status: 'unavailable', reason: failures.join('; ') });
+    const failing = results.filter((r): r is string => r !== undefined);
+    if (failing.length > 0) {
+      res.status(503).json({ status: 'unavailable', reason: `${failing.join(', ')} not ready` });
       return;
     }
     res.status(200).json({ status: 'ready' });

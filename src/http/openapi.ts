@@ -13,6 +13,7 @@ import {
   errorSchema,
   guestCodeAnswerSchema,
   guestCodeRequestSchema,
+  resendAnswerSchema,
   ruleViolationErrorSchema,
   validationErrorSchema,
 } from './guest-code-schema';
@@ -29,6 +30,10 @@ const bodyTooLargeError = errorOf('BodyTooLargeError', ['body_too_large']);
 const unavailableError = errorOf('UnavailableError', ['unavailable', 'seam_unavailable']);
 const invalidSignatureError = errorOf('InvalidSignatureError', ['invalid_signature']);
 const internalError = errorOf('InternalError', ['internal']);
+const resendNotPossibleError = errorBodySchema(
+  z.literal('resend_not_possible'),
+  z.object({ status: z.string().openapi({ description: "the guest code's status now" }) }).strict(),
+).openapi('ResendNotPossibleError');
 
 const json = (schema: z.ZodTypeAny) => ({ 'application/json': { schema } });
 
@@ -47,7 +52,7 @@ function answer(
 const rateLimitedError = errorOf('RateLimitedError', ['rate_limited']);
 
 const rateLimited = answer(
-  'too many requests from this client in the window (when the limit is on); retry after the delay',
+  "past the caller's budget in the window (the token's, the signed deliveries', or a client's failed authentications); retry after the delay",
   rateLimitedError,
   retryAfter,
 );
@@ -166,6 +171,27 @@ function buildDocument(): OpenAPIObject {
       200: answer('cancelled now, or already', cancelAnswerSchema),
       ...apiCommon,
       404: answer('no such guest code', notFoundError),
+      503: answer('Redis cannot be reached now; retry', unavailableError, retryAfter),
+    },
+  });
+
+  registry.registerPath({
+    ...provisioning,
+    method: 'post',
+    path: '/v1/guest-codes/{id}/resend',
+    operationId: 'resendGuestCode',
+    summary: "Send an undelivered guest code's PIN again",
+    description:
+      'For a guest code whose notification gave up (`undelivered`: a refused address, a receiver that was down), once the cause is fixed. The same PIN goes out again through what did not get through; a channel that did get through is never sent twice. Asking again while the resend runs queues nothing new.',
+    request: { params: idParam },
+    responses: {
+      202: answer('the resend is queued, or already under way', resendAnswerSchema),
+      ...apiCommon,
+      404: answer('no such guest code', notFoundError),
+      409: answer(
+        'nothing to resend: the guest code is not undelivered (e.g. still being sent, notified, failed, cancelled)',
+        resendNotPossibleError,
+      ),
       503: answer('Redis cannot be reached now; retry', unavailableError, retryAfter),
     },
   });

@@ -1,9 +1,11 @@
-import express, { Router, type ErrorRequestHandler } from 'express';
+import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { acceptSeamWebhook, type AcceptWebhookDeps } from '../flows/accept-webhook';
-import type { Logger } from '../logger';
+import { errorFields, type Logger } from '../logger';
+import { redisRefusal, type RedisRefusal } from '../redis/connections';
 import type { Metrics, WebhookOutcome } from '../observability/metrics';
-import { sendError } from './errors';
-import { SignatureVerifier } from './webhook-signature';
+import { REDIS_RETRY_AFTER_SECONDS, sendError } from './errors';
+import type { RateLimits } from './rate-limit';
+import { SignatureVerifier, type HeaderCheck } from './webhook-signature';
 import type { WebhookAnswer } from './webhook-schema';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -22,7 +24,20 @@ export interface WebhookRouteOptions {
   deps: AcceptWebhookDeps;
   metrics: Metrics;
   logger: Logger;
+  /** Budgets (see rate-limit.ts): signed deliveries, and failed verifications per client. */
+  limits?: Pick<RateLimits, 'signedDelivery' | 'authFailure'>;
+  /** Told when Redis refused a delivery (full, read-only, ...): the metric and the alert. */
+  reportRedisRefusal?: (reason: RedisRefusal, err: unknown) => void;
 }
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    /** The Svix headers of a webhook delivery, once they passed the cheap checks. */
+    svixHeaders?: HeaderCheck & { ok: true };
+  }
+}
+
+const pass: RequestHandler = (_req, _res, next) => next();
 
 /**
  * POST /webhooks/seam. The answer tells Svix what to do: 2xx only once the event is durably
@@ -39,19 +54,49 @@ export function webhookRoutes(opts: WebhookRouteOptions): Router {
     metrics.webhookDuration.observe({ outcome }, Number(process.hrtime.bigint() - startedAt) / 1e9);
   };
 
+  const limits = opts.limits ?? { signedDelivery: pass, authFailure: pass };
+  const refuse = (
+    req: express.Request,
+    res: express.Response,
+    startedAt: bigint,
+    reason: string,
+  ) => {
+    // A forged or broken request spends the failures' budget, never the signed deliveries'.
+    void limits.authFailure(req, res, () => {
+      observe('rejected_401', startedAt);
+      req.log.warn({ reason }, 'webhook signature rejected');
+      sendError(res, 401, 'invalid_signature', 'signature verification failed');
+    });
+  };
+
+  // Headers and timestamp first: a request that cannot be authentic is refused before its
+  // body is read, let alone hashed.
+  const checkHeaders: RequestHandler = (req, res, next) => {
+    const checked = verifier.checkHeaders(req.headers);
+    if (!checked.ok) {
+      refuse(req, res, process.hrtime.bigint(), checked.reason);
+      return;
+    }
+    res.locals.svixHeaders = checked;
+    next();
+  };
   // The size limit is enforced while reading, before any verification work.
   const rawBody = express.raw({ type: () => true, limit: opts.bodyLimitBytes });
 
-  router.post('/webhooks/seam', rawBody, async (req, res) => {
+  router.post('/webhooks/seam', checkHeaders, rawBody, async (req, res) => {
     const startedAt = process.hrtime.bigint();
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const check = verifier.verify(body, req.headers);
+    const check = verifier.verifyBody(body, res.locals.svixHeaders!);
     if (!check.ok) {
-      observe('rejected_401', startedAt);
-      req.log.warn({ reason: check.reason }, 'webhook signature rejected');
-      sendError(res, 401, 'invalid_signature', 'signature verification failed');
+      refuse(req, res, startedAt, check.reason);
       return;
     }
+    // Only a delivery signed by Seam spends the deliveries' budget.
+    let allowed = false;
+    await limits.signedDelivery(req, res, () => {
+      allowed = true;
+    });
+    if (!allowed) return;
     try {
       const result = await acceptSeamWebhook(opts.deps, {
         deliveryId: check.deliveryId,
@@ -74,12 +119,15 @@ export function webhookRoutes(opts: WebhookRouteOptions): Router {
       res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': answer.length });
       res.end(answer);
     } catch (err) {
+      // Not stored, so not acknowledged: Svix retries, nothing is lost. Whatever the cause.
       observe('unavailable_503', startedAt);
+      const refusal = redisRefusal(err);
+      if (refusal) opts.reportRedisRefusal?.(refusal, err);
       logger.warn(
-        { deliveryId: check.deliveryId, err: err instanceof Error ? err.message : String(err) },
-        'webhook not queued: Redis unavailable',
+        { deliveryId: check.deliveryId, reason: refusal ?? 'unexpected', err: errorFields(err) },
+        'webhook not queued',
       );
-      res.setHeader('Retry-After', '5');
+      res.setHeader('Retry-After', String(REDIS_RETRY_AFTER_SECONDS));
       sendError(res, 503, 'unavailable', 'the event could not be stored; retry later');
     }
   });

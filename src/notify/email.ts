@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import { isLoopbackHost } from '../util/loopback';
 import type { GuestMessage } from './guest-message';
 import { NotificationError } from './errors';
 
@@ -13,6 +14,14 @@ export interface EmailSenderOptions {
    * Default 5000.
    */
   timeoutMs?: number;
+  /**
+   * For smtp://: refuse to send unless the server upgrades the connection with STARTTLS (the
+   * message holds a PIN and the guest's address). Default: required unless the host is a
+   * loopback address; smtps:// is TLS from the first byte either way.
+   */
+  requireTls?: boolean;
+  /** Extra CA certificate(s) (PEM) to trust, for a relay with a private CA. */
+  ca?: string;
 }
 
 export interface EmailSender {
@@ -33,8 +42,11 @@ export function createEmailSender(options: EmailSenderOptions): EmailSender {
     throw new RangeError('createEmailSender: timeoutMs must be a positive number');
   }
   const server = parseSmtpUrl(options.smtpUrl);
+  const requireTLS = !server.secure && (options.requireTls ?? !isLoopbackHost(server.host));
   const transporter = nodemailer.createTransport({
     ...server,
+    requireTLS,
+    ...(options.ca ? { tls: { ca: options.ca } } : {}),
     pool: false,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,

@@ -1,4 +1,5 @@
 import { Webhook } from 'svix';
+import { isLoopbackHost } from '../util/loopback';
 import { NotificationError } from './errors';
 
 /** Event types the service sends. */
@@ -15,6 +16,8 @@ export interface WebhookSenderOptions {
   secret: string;
   /** Bound, in ms, on one delivery attempt (until the response headers). Default 10000. */
   timeoutMs?: number;
+  /** Allow http:// to a host that is not a loopback address (the body holds a PIN). */
+  allowCleartext?: boolean;
 }
 
 export interface WebhookSender {
@@ -41,6 +44,11 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     throw new RangeError('createWebhookSender: url must be http(s)');
+  }
+  if (target.protocol === 'http:' && !options.allowCleartext && !isLoopbackHost(target.hostname)) {
+    throw new RangeError(
+      'createWebhookSender: url must be https:// (the body holds a PIN); http:// only to a loopback host',
+    );
   }
   // throws on a malformed secret, at start-up rather than on the first send
   const signer = new Webhook(options.secret);

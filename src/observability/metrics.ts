@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { GUEST_CODE_STATUSES } from '../domain/guest-code';
 import { REPLACEABLE_ERRORS } from '../domain/lifecycle';
 import { QUEUES } from '../queues/names';
+import { REDIS_REFUSALS, type RedisRefusal } from '../redis/connections';
 import { SEAM_ENDPOINTS, type SeamCallObserver } from '../seam/client';
 import { withTimeout } from '../util/timeout';
 
@@ -14,6 +15,7 @@ export const WEBHOOK_OUTCOMES = [
   'rejected_401',
   'rejected_413',
   'rate_limited_429',
+  'unauthenticated_429',
   'unavailable_503',
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
@@ -133,6 +135,16 @@ export function createMetrics() {
   });
   for (const reason of KNOWN_REPLACEMENT_REASONS) replacements.inc({ reason }, 0);
 
+  const redisRefusals = new Counter({
+    name: 'seam_redis_refusals_total',
+    help:
+      'Requests answered 503 because Redis refused or did not answer, by reason (oom = full: ' +
+      'maxmemory under noeviction; readonly, loading, masterdown, busy, misconf, timeout, unreachable)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of REDIS_REFUSALS) redisRefusals.inc({ reason }, 0);
+
   const shared: { source?: SharedStateSource; timeoutMs: number } = { timeoutMs: 1000 };
   const reading = new Set<Promise<unknown>>();
   /** Reads one Redis-backed figure within the bound; a slow Redis leaves it out, never hangs. */
@@ -172,7 +184,7 @@ export function createMetrics() {
     name: 'guest_codes',
     help:
       'Guest codes by status, read from Redis at scrape time. requested/waiting/set: open now; ' +
-      'notified/failed/cancelled: every code that ended so, expired records included (use ' +
+      'notified/undelivered/failed/cancelled: every code that ended so, expired records included (use ' +
       'increase()). Shared state: every process reports the same values, so aggregate with max()',
     labelNames: ['status'] as const,
     registers: [registry],
@@ -219,6 +231,10 @@ export function createMetrics() {
     },
     observeNotification(channel: NotificationChannel, outcome: NotificationOutcome): void {
       notifications.inc({ channel, outcome });
+    },
+    redisRefusals,
+    observeRedisRefusal(reason: RedisRefusal): void {
+      redisRefusals.inc({ reason });
     },
     observeReplacement(reason: string): void {
       // A label is a bounded set: a reason that is not a plain code must not create a series.

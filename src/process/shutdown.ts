@@ -1,4 +1,4 @@
-import type { Logger } from '../logger';
+import { errorFields, type Logger } from '../logger';
 
 export interface ShutdownStep {
   name: string;
@@ -39,7 +39,7 @@ export function installShutdown(opts: {
           await step.run();
         } catch (err) {
           code = 1;
-          opts.logger.error({ step: step.name, err }, 'shutdown step failed');
+          opts.logger.error({ step: step.name, err: errorFields(err) }, 'shutdown step failed');
         }
       }
       clearTimeout(guard);

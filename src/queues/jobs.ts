@@ -45,12 +45,19 @@ export const notifyJobSchema = z.discriminatedUnion('kind', [
     guest_code_id: z.string(),
     access_code_id: z.string(),
     channel: z.enum(NOTIFY_CHANNELS),
+    /** Set on the jobs of an operator's resend (its number): a job of its own, same claim. */
+    resend: z.number().int().positive().optional(),
   }),
   z.object({
     kind: z.literal('alert'),
     guest_code_id: z.string(),
     code: z.string(),
     message: z.string(),
+    /** Tells one alert of a guest code from another (the receiver's dedupe key); default: code. */
+    alert_id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,100}$/)
+      .optional(),
   }),
 ]);
 export type NotifyJob = z.infer<typeof notifyJobSchema>;

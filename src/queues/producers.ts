@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CreateJob, NotifyChannel, NotifyJob, ReconcileJob } from './jobs';
 import { QUEUES } from './names';
-import { createJobOptions, notifyJobOptions, reconcileJobOptions } from './options';
+import { createJobOptions, notifyJobOptions, reconcileJobOptions, SEAM_BACKOFF } from './options';
 
 /**
  * Producers for the work queues. Job ids carry the idempotency: the same guest code's
@@ -35,7 +35,7 @@ export class WorkQueues {
         ...createJobOptions,
         jobId: `create-${guestCodeId}-${generation}`,
         attempts: this.createAttempts,
-        backoff: { type: 'seam' },
+        backoff: SEAM_BACKOFF,
       },
     );
   }
@@ -71,23 +71,45 @@ export class WorkQueues {
     );
   }
 
+  /**
+   * One job per guest code, access code and channel; an operator's resend `n` gets a job of its
+   * own (the first one may still sit in the failed set), and the notification claim, which is
+   * per guest code, access code and channel, keeps the send single across all of them.
+   */
   enqueueGuestNotification(
     guestCodeId: string,
     accessCodeId: string,
     channel: NotifyChannel,
+    resend?: number,
   ): Promise<unknown> {
     return this.notify.add(
       `guest-${channel}`,
-      { kind: 'guest', guest_code_id: guestCodeId, access_code_id: accessCodeId, channel },
-      { ...notifyJobOptions, jobId: `notify-${guestCodeId}-${accessCodeId}-${channel}` },
+      {
+        kind: 'guest',
+        guest_code_id: guestCodeId,
+        access_code_id: accessCodeId,
+        channel,
+        ...(resend ? { resend } : {}),
+      },
+      {
+        ...notifyJobOptions,
+        jobId: `notify-${guestCodeId}-${accessCodeId}-${channel}${resend ? `-r${resend}` : ''}`,
+      },
     );
   }
 
-  enqueueAlert(guestCodeId: string, code: string, message: string): Promise<unknown> {
+  /** One alert per guest code and `key` (default: the failure code). */
+  enqueueAlert(guestCodeId: string, code: string, message: string, key = code): Promise<unknown> {
     return this.notify.add(
       'alert',
-      { kind: 'alert', guest_code_id: guestCodeId, code, message },
-      { ...notifyJobOptions, jobId: `alert-${guestCodeId}-${code}` },
+      {
+        kind: 'alert',
+        guest_code_id: guestCodeId,
+        code,
+        message,
+        ...(key !== code ? { alert_id: key } : {}),
+      },
+      { ...notifyJobOptions, jobId: `alert-${guestCodeId}-${key}` },
     );
   }
 

@@ -74,12 +74,54 @@ export async function waitUntilReady(conn: Redis, timeoutMs: number): Promise<bo
   });
 }
 
-/** Errors that mean "Redis cannot be reached now" (the caller should answer 503, not 500). */
-export function isRedisUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  return (
-    err.name === 'TimeoutError' ||
+/**
+ * Why Redis did not take a command, when the cause is Redis and not the command: it is full
+ * (`maxmemory` under noeviction), a read-only replica, still loading its data, without a
+ * master, busy with a script, unable to persist, or not answering in time. The caller answers
+ * 503 with Retry-After (the client retries, nothing is lost), never 500.
+ */
+export type RedisRefusal =
+  'oom' | 'readonly' | 'loading' | 'masterdown' | 'busy' | 'misconf' | 'timeout' | 'unreachable';
+
+export const REDIS_REFUSALS: readonly RedisRefusal[] = [
+  'oom',
+  'readonly',
+  'loading',
+  'masterdown',
+  'busy',
+  'misconf',
+  'timeout',
+  'unreachable',
+];
+
+/** Redis error replies by their first word (a script's error keeps the word of the call). */
+const REPLY_REFUSALS: Record<string, RedisRefusal> = {
+  OOM: 'oom',
+  READONLY: 'readonly',
+  LOADING: 'loading',
+  MASTERDOWN: 'masterdown',
+  NOREPLICAS: 'masterdown',
+  CLUSTERDOWN: 'masterdown',
+  TRYAGAIN: 'busy',
+  BUSY: 'busy',
+  MISCONF: 'misconf',
+};
+
+export function redisRefusal(err: unknown): RedisRefusal | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const word = /^(?:ERR [^:]*: )?([A-Z]+)\b/.exec(err.message)?.[1];
+  if (err.name === 'ReplyError' && word && REPLY_REFUSALS[word]) return REPLY_REFUSALS[word];
+  if (err.name === 'TimeoutError' || /Command timed out/.test(err.message)) return 'timeout';
+  if (
     err.name === 'MaxRetriesPerRequestError' ||
-    /Stream isn't writeable|Connection is closed|ECONNREFUSED|Command timed out/.test(err.message)
-  );
+    /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET/.test(err.message)
+  ) {
+    return 'unreachable';
+  }
+  return undefined;
+}
+
+/** Errors that mean "Redis cannot take this now" (the caller should answer 503, not 500). */
+export function isRedisUnavailable(err: unknown): boolean {
+  return redisRefusal(err) !== undefined;
 }

@@ -73,7 +73,14 @@ export interface SeamGateway {
   createOfflineAccessCode(input: CreateOfflineCodeInput): Promise<SeamAccessCode>;
   getAccessCode(accessCodeId: string): Promise<SeamAccessCode>;
   listAccessCodes(deviceId: string): Promise<SeamAccessCode[]>;
-  listEvents(opts: { since: string; eventTypes?: string[] }): Promise<SeamEventSummary[]>;
+  /** One answer of /events/list: `since` or `between` (Seam needs one), at most `limit`
+   *  events (Seam's default is 500; it pages by narrowing the window, see flows/sweep.ts). */
+  listEvents(opts: {
+    since?: string;
+    between?: [string, string];
+    eventTypes?: readonly string[];
+    limit?: number;
+  }): Promise<SeamEventSummary[]>;
 }
 
 export function createSeamGateway(opts: {
@@ -158,13 +165,15 @@ export function createSeamGateway(opts: {
         async () =>
           (await seam.accessCodes.list({ device_id: deviceId })) as unknown as SeamAccessCode[],
       ),
-    listEvents: ({ since, eventTypes }) =>
+    listEvents: ({ since, between, eventTypes, limit }) =>
       call(
         '/events/list',
         async () =>
           (await seam.events.list({
-            since,
-            ...(eventTypes ? { event_types: eventTypes } : {}),
+            ...(since ? { since } : {}),
+            ...(between ? { between: [...between] } : {}),
+            ...(eventTypes ? { event_types: [...eventTypes] } : {}),
+            ...(limit ? { limit } : {}),
           } as Parameters<typeof seam.events.list>[0])) as unknown as SeamEventSummary[],
       ),
   };

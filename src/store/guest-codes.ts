@@ -132,8 +132,37 @@ export class GuestCodeStore {
     return rows.map((r) => JSON.parse(r) as TimelineEntry);
   }
 
+  /** The ids of open guest codes, oldest first, at most `limit` (see scanOpen for all). */
   async openIds(limit = 10_000): Promise<string[]> {
     return this.redis.zrange(this.keys.openCodes, 0, String(limit - 1));
+  }
+
+  /** How many guest codes are open. */
+  async openCount(): Promise<number> {
+    return this.redis.zcard(this.keys.openCodes);
+  }
+
+  /**
+   * One step through the open set (ZSCAN): every code open for the whole walk is returned at
+   * least once, whatever joins or leaves meanwhile; `cursor` '0' starts and ends a walk.
+   */
+  async scanOpen(cursor: string, count: number): Promise<{ cursor: string; ids: string[] }> {
+    const [next, flat] = await this.redis.zscan(this.keys.openCodes, cursor, 'COUNT', count);
+    const ids: string[] = [];
+    for (let i = 0; i < flat.length; i += 2) ids.push(flat[i]!);
+    return { cursor: next, ids };
+  }
+
+  /** Several records in one round trip. */
+  async getMany(ids: string[]): Promise<(GuestCode | undefined)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.guestCode(id), 'doc');
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([err, doc]) => {
+      if (err) throw err;
+      return typeof doc === 'string' ? (JSON.parse(doc) as GuestCode) : undefined;
+    });
   }
 
   /**

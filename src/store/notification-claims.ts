@@ -20,11 +20,17 @@ return 0
  * holding the claim loses it when the lease runs out, and BullMQ's stalled-job check hands the
  * job to another worker. The one gap left (a crash after the send and before the mark) is as
  * short as one Redis write.
+ *
+ * A `sent` mark is kept `sentTtlMs`, not for ever: it only has to outlive every job that could
+ * try the same send again (a retry, a stalled job run elsewhere, a failed job retried from the
+ * dashboard within its retention). The guest code record, which the sender reads first, says
+ * "sent" for as long as the record itself exists.
  */
 export class NotificationClaims {
   constructor(
     private readonly redis: Redis,
     private readonly leaseMs: number,
+    private readonly sentTtlMs: number,
   ) {}
 
   async claim(key: string, token: string): Promise<'sent' | 'busy' | 'claimed'> {
@@ -33,7 +39,7 @@ export class NotificationClaims {
   }
 
   async markSent(key: string): Promise<void> {
-    await this.redis.set(key, 'sent');
+    await this.redis.set(key, 'sent', 'PX', this.sentTtlMs);
   }
 
   async release(key: string, token: string): Promise<void> {

@@ -98,6 +98,8 @@ describe('docker-compose.yml', () => {
     expect(flag('--appendonly')).toBe('yes');
     expect(flag('--appendfsync')).toBe('everysec');
     expect(flag('--maxmemory-policy')).toBe('noeviction');
+    // A cap, so a full Redis refuses writes (503, Svix retries) rather than the host killing it.
+    expect(flag('--maxmemory')).toMatch(/^\d+(mb|gb)$/);
     expect((redis.volumes as unknown[]).map(String).some((v) => /:\/data$/.test(v))).toBe(true);
     expect(words(asDict(redis.healthcheck).test).join(' ')).toMatch(/redis-cli ping/);
   });
@@ -144,6 +146,20 @@ describe('docker-compose.yml', () => {
       // The app's own bound must fire before Docker's SIGKILL, with room for process exit.
       expect(durationMs(service().stop_grace_period)).toBeGreaterThanOrEqual(timeout + 5000);
     });
+  });
+
+  it('keeps /metrics off the published port: METRICS_PORT on both roles, never published', () => {
+    for (const name of ['ingress', 'worker']) {
+      const service = asDict(services[name]);
+      const env = envOf(service);
+      expect({ name, metricsPort: env.METRICS_PORT }).toEqual({
+        name,
+        metricsPort: expect.stringMatching(/^\d+$/),
+      });
+      expect(env.METRICS_PORT).not.toBe(env.PORT);
+      const published = ((service.ports as unknown[] | undefined) ?? []).map(String);
+      expect(published.filter((p) => p.includes(String(env.METRICS_PORT)))).toEqual([]);
+    }
   });
 
   it('publishes port 3000 for the ingress only', () => {
@@ -241,6 +257,18 @@ describe('docker-compose.yml observability profile', () => {
     for (const service of [prometheus(), grafana()]) {
       for (const p of (service.ports as unknown[]).map(String)) expect(p).toMatch(/^127\.0\.0\.1:/);
     }
+  });
+
+  it('loads alerting rules that watch Redis refusals and undelivered guest codes', () => {
+    const rules = asDict(parse(read('deploy/prometheus/prometheus.yml'))).rule_files as string[];
+    expect(rules).toEqual(['/etc/prometheus/alerts.yml']);
+    expect(hostPathOf(prometheus(), rules[0]!)).toBe('./deploy/prometheus/alerts.yml');
+    const groups = (asDict(parse(read('deploy/prometheus/alerts.yml'))).groups as unknown[]).map(
+      asDict,
+    );
+    const exprs = groups.flatMap((g) => (g.rules as unknown[]).map((r) => String(asDict(r).expr)));
+    expect(exprs.some((e) => e.includes('seam_redis_refusals_total'))).toBe(true);
+    expect(exprs.some((e) => e.includes('status="undelivered"'))).toBe(true);
   });
 
   describe('prometheus.yml', () => {

@@ -18,7 +18,7 @@ describe('the ingress process under SIGTERM', () => {
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: prefix,
       SEAM_WEBHOOK_SECRET: secret,
-      API_TOKEN: 'e2e-token-0123456789abcdef',
+      API_TOKEN: 'e2e-token-0123456789abcdef-0123456789',
       SEAM_API_KEY: 'seam_e2e_unused',
       SEAM_ENDPOINT: 'http://127.0.0.1:9',
       SHUTDOWN_DRAIN_MS: '300',

@@ -19,7 +19,7 @@ import {
 } from '../notify/smtp-test-server';
 import { eventually, startReceiver, type Received, type Receiver } from '../sim/receiver';
 
-const API_TOKEN = 'e2e-api-token-0123456789abcdef';
+const API_TOKEN = 'e2e-api-token-0123456789abcdef-0123456789';
 const WAIT_MS = 15_000;
 const TEST_TIMEOUT_MS = 25_000;
 

@@ -3,12 +3,18 @@ import type { Config } from '../../src/config';
 import { GuestCodeStore } from '../../src/store/guest-codes';
 import { Redis } from 'ioredis';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/simulator';
-import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server';
+import {
+  startSmtpServer,
+  type TestSmtpServer,
+  type TestSmtpServerOptions,
+} from '../notify/smtp-test-server';
 import { startReceiver, type Receiver } from '../sim/receiver';
 import { newWebhookSecret } from './webhooks';
 import { LogSink, testConfig } from './service';
 
-export const API_TOKEN = 'test-api-token-0123456789abcdef';
+export const API_TOKEN = 'test-api-token-0123456789abcdef-0123456789';
+/** The queue dashboard's own credential (never the booking system's token). */
+export const ADMIN_TOKEN = 'test-admin-token-fedcba9876543210-9876543210';
 
 /**
  * The whole service in this process (ingress + workers) against the Seam simulator, with a real
@@ -35,10 +41,10 @@ export interface Stack {
 }
 
 export async function startStack(
-  opts: { sim?: SimulatorOptions; env?: Record<string, string> } = {},
+  opts: { sim?: SimulatorOptions; env?: Record<string, string>; smtp?: TestSmtpServerOptions } = {},
 ): Promise<Stack> {
   const sim = await startSimulator({ ...opts.sim });
-  const smtp = await startSmtpServer();
+  const smtp = await startSmtpServer(opts.smtp);
   const notifySecret = newWebhookSecret();
   const notifyReceiver = await startReceiver(notifySecret);
   const logs = new LogSink('debug');
@@ -47,6 +53,7 @@ export async function startStack(
     SEAM_API_KEY: sim.apiKey,
     SEAM_ENDPOINT: sim.url,
     API_TOKEN,
+    ADMIN_TOKEN,
     SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
     MAIL_FROM: 'Door codes <codes@example.com>',
     NOTIFY_WEBHOOK_URL: notifyReceiver.url,

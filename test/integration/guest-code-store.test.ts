@@ -54,6 +54,7 @@ describe('guest code records in Redis', () => {
       waiting: 0,
       set: 0,
       notified: 0,
+      undelivered: 0,
       failed: 0,
       cancelled: 0,
       ...expected,

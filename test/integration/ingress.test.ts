@@ -328,7 +328,10 @@ describe('when Redis goes away', () => {
     expect(answers[0]!.headers.get('retry-after')).toBe('5');
     const ready = await fetch(`${h.url}/readyz`);
     expect(ready.status).toBe(503);
-    expect(((await ready.json()) as { reason: string }).reason).toMatch(/redis/);
+    // The failing check by name, and nothing of why: no address, port or error text.
+    expect(await ready.json()).toEqual({ status: 'unavailable', reason: 'redis not ready' });
+    // The why is for the operator, in the log.
+    expect(h.logs.lines.some((l) => /"check":"redis".*"msg":"not ready"/.test(l))).toBe(true);
 
     await redis.start();
     const deadline = Date.now() + 10_000;

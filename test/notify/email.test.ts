@@ -225,3 +225,60 @@ describe('email sender failures', () => {
     );
   });
 });
+
+describe('email sender: the PIN never travels in cleartext to another machine', () => {
+  const msg = composeGuestMessage(berlin);
+
+  it('with TLS required, a server that offers no STARTTLS gets nothing, and the refusal is permanent', async () => {
+    const smtp = await startSmtpServer();
+    const sender = createEmailSender({
+      smtpUrl: smtp.url,
+      from: FROM,
+      timeoutMs: 2000,
+      requireTls: true,
+    });
+    try {
+      const err = await rejectionOf(sender.send(GUEST, msg));
+      expect(err.retryable).toBe(false);
+      expect(err.message).toContain('STARTTLS');
+      expect(err.message).not.toContain(PIN);
+      expect(smtp.messages).toHaveLength(0);
+    } finally {
+      sender.close();
+      await smtp.close();
+    }
+  });
+
+  it('with TLS required, a server that offers STARTTLS gets the message over TLS', async () => {
+    const smtp = await startSmtpServer({ starttls: true });
+    const sender = createEmailSender({
+      smtpUrl: `smtp://localhost:${smtp.port}`,
+      from: FROM,
+      timeoutMs: 5000,
+      requireTls: true,
+      ca: smtp.ca,
+    });
+    try {
+      await sender.send(GUEST, msg);
+      expect(smtp.messages).toHaveLength(1);
+      expect(smtp.messages[0]!.secure).toBe(true);
+      expect(smtp.messages[0]!.text).toContain(PIN);
+    } finally {
+      sender.close();
+      await smtp.close();
+    }
+  });
+
+  it('a relay on this machine (loopback) may be cleartext by default; any other host needs TLS', async () => {
+    // The default, on a loopback relay (a sidecar, the demo): delivered without STARTTLS.
+    const smtp = await startSmtpServer();
+    const sender = createEmailSender({ smtpUrl: smtp.url, from: FROM, timeoutMs: 2000 });
+    try {
+      await sender.send(GUEST, msg);
+      expect(smtp.messages.map((m) => m.secure)).toEqual([false]);
+    } finally {
+      sender.close();
+      await smtp.close();
+    }
+  });
+});

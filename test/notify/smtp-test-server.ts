@@ -1,9 +1,15 @@
 /** A real SMTP server for the notify tests (smtp-server), plus a minimal MIME reader. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerSession } from 'smtp-server';
 
 export interface ReceivedMail {
+  /** Whether the message came over TLS (STARTTLS). */
+  secure: boolean;
   from: string | undefined;
   rcptTo: string[];
   raw: string;
@@ -19,6 +25,10 @@ export interface TestSmtpServer {
   messages: ReceivedMail[];
   /** Number of TCP sessions the server saw. */
   connections(): number;
+  /** With `starttls`: the certificate it presents, for the client to trust. */
+  ca?: string;
+  /** Changes (or, with undefined, stops) the RCPT TO refusal from now on. */
+  rejectRcpt(reject: { code: number; message: string } | undefined): void;
   close(): Promise<void>;
 }
 
@@ -27,6 +37,47 @@ export interface TestSmtpServerOptions {
   rejectRcptWith?: { code: number; message: string };
   /** Refuse every connection at the greeting with this code (e.g. 421). */
   refuseConnectionWith?: { code: number; message: string };
+  /** Offer STARTTLS, with a fresh self-signed certificate for 127.0.0.1 and localhost. */
+  starttls?: boolean;
+}
+
+let certificate: { key: string; cert: string } | undefined;
+
+/** A self-signed key and certificate for 127.0.0.1 / localhost, made once per test process with
+ *  openssl (smtp-server's built-in one has expired). */
+function testCertificate(): { key: string; cert: string } {
+  if (certificate) return certificate;
+  const dir = mkdtempSync(path.join(tmpdir(), 'smtp-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    certificate = {
+      key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+      cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
+    };
+    return certificate;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function smtpError(code: number, message: string): Error {
@@ -38,9 +89,12 @@ export async function startSmtpServer(
 ): Promise<TestSmtpServer> {
   const messages: ReceivedMail[] = [];
   let connections = 0;
+  const tls = options.starttls ? testCertificate() : undefined;
+  let rejectRcptWith = options.rejectRcptWith;
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    disabledCommands: tls ? ['AUTH'] : ['STARTTLS', 'AUTH'],
+    ...(tls ? { key: tls.key, cert: tls.cert } : {}),
     logger: false,
     onConnect(_session: SMTPServerSession, callback: (err?: Error | null) => void) {
       connections += 1;
@@ -48,7 +102,7 @@ export async function startSmtpServer(
       callback(refuse ? smtpError(refuse.code, refuse.message) : null);
     },
     onRcptTo(_address, _session, callback) {
-      const reject = options.rejectRcptWith;
+      const reject = rejectRcptWith;
       callback(reject ? smtpError(reject.code, reject.message) : null);
     },
     onData(stream, session, callback) {
@@ -61,6 +115,7 @@ export async function startSmtpServer(
           from: envelopeFrom ? envelopeFrom.address : undefined,
           rcptTo: session.envelope.rcptTo.map((r) => r.address),
           ...parseMime(raw),
+          secure: session.secure,
         });
         callback();
       });
@@ -77,6 +132,10 @@ export async function startSmtpServer(
     port: address.port,
     messages,
     connections: () => connections,
+    rejectRcpt: (reject) => {
+      rejectRcptWith = reject;
+    },
+    ...(tls ? { ca: tls.cert } : {}),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -162,7 +221,7 @@ export function decodeHeader(value: string): string {
     );
 }
 
-function parseMime(raw: string): Omit<ReceivedMail, 'from' | 'rcptTo'> {
+function parseMime(raw: string): Omit<ReceivedMail, 'from' | 'rcptTo' | 'secure'> {
   const { headers, body } = splitHeaderBody(raw);
   const result = {
     raw,

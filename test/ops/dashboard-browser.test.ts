@@ -1,15 +1,17 @@
 /**
  * The queue dashboard in a real browser: headless Chromium (Debian's, driven by playwright-core)
- * logs in with basic auth (the API token as the password), sees the five queues and a failed
- * job, and leaves screenshots in test-output/.
+ * logs in with basic auth (the dashboard's own token as the password; the booking system's API
+ * token does not open it), sees the five queues and a failed job, cannot be framed by another
+ * site, and leaves screenshots in test-output/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
 import { QUEUES } from '../../src/queues/names';
-import { API_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { ADMIN_TOKEN, API_TOKEN, startStack, type Stack } from '../helpers/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUTPUT = join(__dirname, '..', '..', 'test-output');
@@ -54,16 +56,48 @@ describe('queue dashboard in a browser', () => {
     } finally {
       await anonymous.close();
     }
-    const wrong = await browser.newContext({
-      httpCredentials: { username: 'ops', password: 'wrong-token-0123456789' },
+    // A wrong password, and the booking system's API token: neither opens the dashboard.
+    for (const password of ['wrong-token-0123456789', API_TOKEN]) {
+      const wrong = await browser.newContext({ httpCredentials: { username: 'ops', password } });
+      try {
+        const page = await wrong.newPage();
+        const res = await page.goto(`${s.url}/admin/queues`);
+        expect(res?.status()).toBe(401);
+        expect(await page.textContent('body')).toContain('unauthorized');
+      } finally {
+        await wrong.close();
+      }
+    }
+  }, 30_000);
+
+  it('refuses to be shown in a frame of another site, even to a logged-in operator', async () => {
+    // Another origin (another port) that frames the dashboard, as a clickjacking page would.
+    const board = `${s.url}/admin/queues`;
+    const framing: Server = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<!doctype html><title>evil</title><iframe id="f" src="${board}"></iframe>`);
+    });
+    await new Promise<void>((resolve) => framing.listen(0, '127.0.0.1', resolve));
+    const port = (framing.address() as { port: number }).port;
+    const context = await browser.newContext({
+      httpCredentials: { username: 'ops', password: ADMIN_TOKEN },
     });
     try {
-      const page = await wrong.newPage();
-      const res = await page.goto(`${s.url}/admin/queues`);
-      expect(res?.status()).toBe(401);
-      expect(await page.textContent('body')).toContain('unauthorized');
+      const page = await context.newPage();
+      // The operator is logged in (the browser keeps the credentials for the dashboard's origin).
+      expect((await page.goto(board))?.status()).toBe(200);
+      const answered = page.waitForResponse((r) => r.url() === board);
+      await page.goto(`http://127.0.0.1:${port}/`);
+      // The dashboard did answer (the login worked)...
+      expect((await answered).status()).toBe(200);
+      await page.waitForTimeout(500);
+      // ...but the browser did not render it inside the other site's page.
+      const frame = page.frames().find((f) => f !== page.mainFrame());
+      const rendered = frame ? await frame.content().catch(() => '') : '';
+      expect(rendered).not.toContain('seam-offline-codes');
     } finally {
-      await wrong.close();
+      await context.close();
+      await new Promise((resolve) => framing.close(resolve));
     }
   }, 30_000);
 
@@ -76,7 +110,7 @@ describe('queue dashboard in a browser', () => {
     conn.disconnect();
 
     const context = await browser.newContext({
-      httpCredentials: { username: 'ops', password: API_TOKEN },
+      httpCredentials: { username: 'ops', password: ADMIN_TOKEN },
       viewport: { width: 1400, height: 900 },
     });
     try {

@@ -1,42 +1,68 @@
 /**
- * The queue dashboard (bull-board) at /admin/queues: behind the API token, lists the five
- * queues, and a failed job can be retried through it until it completes. Actions that would
- * drop BullMQ's deduplication keys or lose work are refused.
+ * The queue dashboard (bull-board) at /admin/queues: behind its own token (ADMIN_TOKEN, never
+ * the booking system's API token), off when that is unset, never framed by another site, lists
+ * the five queues, and is read-only except for one action: a failed job can be retried until
+ * it completes. Every other action bull-board's API offers is refused (one test per route,
+ * taken from bull-board's own route table), and the queues are unchanged afterwards.
  */
+import { appRoutes } from '@bull-board/api/dist/routes.js';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUES } from '../../src/queues/names';
 import { eventually } from '../sim/receiver';
-import { API_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { ADMIN_TOKEN, API_TOKEN, startStack, type Stack } from '../helpers/stack';
 
 const basic = (password: string) =>
   `Basic ${Buffer.from(`ops:${password}`, 'utf8').toString('base64')}`;
-const bearer = `Bearer ${API_TOKEN}`;
+const bearer = `Bearer ${ADMIN_TOKEN}`;
+
+/** Every route of bull-board's API that is not a read, as `[method, route]`. */
+const MUTATING_ROUTES: [string, string][] = appRoutes.api
+  .flatMap((r) =>
+    (Array.isArray(r.method) ? r.method : [r.method]).flatMap((m) =>
+      (Array.isArray(r.route) ? r.route : [r.route]).map((p) => [m.toUpperCase(), p] as const),
+    ),
+  )
+  .filter(([method]) => method !== 'GET')
+  .map(([m, p]) => [m, p]);
+const RETRY_ROUTES = [
+  '/api/queues/:queueName/retry/:queueStatus',
+  '/api/queues/:queueName/:jobId/retry',
+];
 
 describe('queue dashboard (/admin/queues)', () => {
   let s: Stack;
   let conn: Redis;
   let notify: Queue;
+  let queues: Queue[];
 
   beforeAll(async () => {
     s = await startStack();
     conn = new Redis(s.config.REDIS_URL, { maxRetriesPerRequest: null });
     notify = new Queue(QUEUES.notify, { connection: conn, prefix: s.config.QUEUE_PREFIX });
+    queues = Object.values(QUEUES).map(
+      (name) => new Queue(name, { connection: conn, prefix: s.config.QUEUE_PREFIX }),
+    );
   });
   afterAll(async () => {
     await notify.close();
+    for (const q of queues) await q.close();
     conn.disconnect();
     await s.close();
   });
 
   async function board(
     path: string,
-    init: { method?: string; auth?: string | null } = {},
+    init: { method?: string; auth?: string | null; body?: unknown; url?: string } = {},
   ): Promise<{ status: number; type: string; text: string; headers: Headers }> {
     const auth = init.auth === undefined ? bearer : init.auth;
-    const res = await fetch(`${s.url}/admin/queues${path}`, {
+    const res = await fetch(`${init.url ?? s.url}/admin/queues${path}`, {
       method: init.method ?? 'GET',
-      headers: auth ? { authorization: auth } : {},
+      headers: {
+        ...(auth ? { authorization: auth } : {}),
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
     return {
       status: res.status,
@@ -61,27 +87,49 @@ describe('queue dashboard (/admin/queues)', () => {
     expect((await board('/static/images/logo.svg', { auth: null })).status).toBe(401);
   });
 
+  it("answers 401 to the booking system's API token: the dashboard has its own credential", async () => {
+    for (const auth of [`Bearer ${API_TOKEN}`, basic(API_TOKEN)]) {
+      expect((await board('', { auth })).status).toBe(401);
+      expect((await board('/api/queues', { auth })).status).toBe(401);
+    }
+  });
+
   it('answers 401 with a wrong token, as Bearer or as the Basic password', async () => {
     for (const auth of [
       'Bearer wrong-token-0123456789abcdef',
       basic('wrong-token-0123456789abcdef'),
       basic(''),
-      `Basic ${Buffer.from(API_TOKEN).toString('base64')}`, // no "user:" part: not a password
+      `Basic ${Buffer.from(ADMIN_TOKEN).toString('base64')}`, // no "user:" part: not a password
     ]) {
       const res = await board('', { auth });
       expect({ auth, status: res.status }).toEqual({ auth, status: 401 });
     }
   });
 
-  it('answers 200 with the dashboard page for Bearer and for Basic with the token', async () => {
-    for (const auth of [bearer, basic(API_TOKEN)]) {
+  it('answers 200 with the dashboard page for Bearer and for Basic with the admin token', async () => {
+    for (const auth of [bearer, basic(ADMIN_TOKEN)]) {
       const res = await board('', { auth });
       expect(res.status).toBe(200);
       expect(res.type).toMatch(/^text\/html/);
       expect(res.text).toContain('seam-offline-codes');
     }
-    const api = await board('/api/queues', { auth: basic(API_TOKEN) });
+    const api = await board('/api/queues', { auth: basic(ADMIN_TOKEN) });
     expect(api.status).toBe(200);
+  });
+
+  it("may not be framed by another site: frame-ancestors 'none' on every answer", async () => {
+    for (const [path, auth] of [
+      ['', bearer],
+      ['/api/queues', bearer],
+      ['', null],
+      ['/static/images/logo.svg', bearer],
+    ] as const) {
+      const res = await board(path, { auth });
+      expect({ path, csp: res.headers.get('content-security-policy') }).toEqual({
+        path,
+        csp: "frame-ancestors 'none'",
+      });
+    }
   });
 
   it('lists the five queues', async () => {
@@ -132,29 +180,111 @@ describe('queue dashboard (/admin/queues)', () => {
     ).toBe(403);
   });
 
-  it('refuses actions that drop deduplication keys or lose work', async () => {
-    const failing = await notify.add(
-      'alert',
-      { kind: 'not-a-notify-job' },
-      { attempts: 1, removeOnFail: false },
-    );
-    const path = `/api/queues/${QUEUES.notify}/${failing.id}`;
-    await eventually(
-      async () => ((await json(path)).status === 'failed' ? true : undefined),
-      10_000,
-    );
-    for (const [method, route] of [
-      ['PUT', `/api/queues/${QUEUES.events}/clean/completed`],
-      ['PUT', `/api/queues/${QUEUES.notify}/clean/failed`],
-      ['PUT', `${path}/clean`],
-      ['PUT', `/api/queues/${QUEUES.events}/empty`],
-      ['PUT', `/api/queues/${QUEUES.events}/obliterate`],
-      ['POST', `/api/queues/${QUEUES.create}/add`],
-    ] as const) {
-      const res = await board(route, { method });
+  describe('refuses every other action bull-board offers', () => {
+    let failedJobId: string;
+    let before: string;
+
+    /** What an action could change: pauses, limits, the sweeper's schedule, the jobs. */
+    const snapshot = async (): Promise<string> => {
+      const state: unknown[] = [];
+      for (const q of queues) {
+        const jobs = await q.getJobs(['waiting', 'active', 'delayed', 'failed', 'prioritized']);
+        state.push({
+          queue: q.name,
+          paused: await q.isPaused(),
+          concurrency: await q.getGlobalConcurrency(),
+          rateLimit: await q.getGlobalRateLimit(),
+          rateLimited: (await q.getRateLimitTtl()) > 0,
+          schedulers: (await q.getJobSchedulers()).map((j) => ({
+            key: j.key,
+            every: j.every,
+            pattern: j.pattern,
+          })),
+          jobs: jobs
+            .map((j) => ({
+              id: j.id,
+              data: j.data,
+              priority: j.opts.priority ?? 0,
+              delay: j.delay,
+            }))
+            .sort((a, b) => String(a.id).localeCompare(String(b.id))),
+        });
+      }
+      return JSON.stringify(state);
+    };
+
+    beforeAll(async () => {
+      const failing = await notify.add(
+        'alert',
+        { kind: 'not-a-notify-job' },
+        { attempts: 1, removeOnFail: false },
+      );
+      failedJobId = failing.id!;
+      await eventually(
+        async () =>
+          (await json(`/api/queues/${QUEUES.notify}/${failedJobId}`)).status === 'failed'
+            ? true
+            : undefined,
+        10_000,
+      );
+      // The sweeper's schedule exists (the workers made it), so editing it can be tried.
+      expect(
+        await queues.find((q) => q.name === QUEUES.sweep)!.getJobScheduler('sweep'),
+      ).toBeDefined();
+      before = await snapshot();
+    });
+
+    it('covers bull-board’s mutating routes (retry is the one allowed)', () => {
+      expect(MUTATING_ROUTES.length).toBeGreaterThanOrEqual(20);
+      for (const r of RETRY_ROUTES) expect(MUTATING_ROUTES.map(([, p]) => p)).toContain(r);
+    });
+
+    const refused = MUTATING_ROUTES.filter(([, p]) => !RETRY_ROUTES.includes(p));
+    it.each(refused)('%s %s: 403, nothing changes', async (method, route) => {
+      const concrete = route
+        .replace(':queueName', route.includes('job-schedulers') ? QUEUES.sweep : QUEUES.notify)
+        .replace(':jobId', failedJobId)
+        .replace(':queueStatus', 'failed')
+        .replace(':schedulerId', 'sweep');
+      // A plausible body, so a refusal is not a validation error in disguise.
+      const body = {
+        concurrency: 0,
+        max: 1,
+        duration: 60_000,
+        data: {},
+        name: 'x',
+        options: {},
+        delay: 3_600_000,
+        priority: 5,
+        every: 365 * 24 * 3600_000,
+        repeat: { every: 365 * 24 * 3600_000 },
+        expireInMs: 60_000,
+      };
+      const res = await board(concrete, { method, body });
       expect({ route, status: res.status }).toEqual({ route, status: 403 });
+      expect(await snapshot()).toBe(before);
+    });
+  });
+});
+
+describe('queue dashboard without ADMIN_TOKEN', () => {
+  let s: Stack;
+  beforeAll(async () => {
+    s = await startStack({ env: { ADMIN_TOKEN: '' } });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('is not served at all: 404, whatever the credentials', async () => {
+    for (const auth of [`Bearer ${API_TOKEN}`, `Bearer ${ADMIN_TOKEN}`, undefined]) {
+      for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
+        const res = await fetch(`${s.url}${path}`, {
+          headers: auth ? { authorization: auth } : {},
+        });
+        await res.arrayBuffer();
+        expect({ path, auth, status: res.status }).toEqual({ path, auth, status: 404 });
+      }
     }
-    // Still there, still failed.
-    expect((await json(path)).status).toBe('failed');
   });
 });

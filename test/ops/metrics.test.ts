@@ -7,6 +7,7 @@ import net from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startService, type RunningService } from '../../src/app';
+import { GUEST_CODE_STATUSES } from '../../src/domain/guest-code';
 import { createMetrics } from '../../src/observability/metrics';
 import { observeJobs } from '../../src/observability/jobs';
 import { QUEUES } from '../../src/queues/names';
@@ -77,8 +78,19 @@ describe('GET /metrics of the running service', () => {
     for (const endpoint of SEAM_ENDPOINTS) {
       expect(first.value('seam_api_requests_total', { endpoint, status: '200' })).toBeDefined();
     }
-    for (const status of ['requested', 'waiting', 'set', 'notified', 'failed', 'cancelled']) {
+    for (const status of [
+      'requested',
+      'waiting',
+      'set',
+      'notified',
+      'undelivered',
+      'failed',
+      'cancelled',
+    ]) {
       expect(first.value('guest_codes', { status })).toBe(0);
+    }
+    for (const reason of ['oom', 'readonly', 'loading', 'masterdown', 'timeout', 'unreachable']) {
+      expect(first.value('seam_redis_refusals_total', { reason })).toBe(0);
     }
     for (const channel of ['email', 'webhook', 'alert_webhook']) {
       for (const outcome of ['sent', 'failed']) {
@@ -274,12 +286,19 @@ describe('GET /metrics of the running service', () => {
     // Guest codes by status: the store's records (the 404 request made none).
     expect(
       Object.fromEntries(
-        ['requested', 'waiting', 'set', 'notified', 'failed', 'cancelled'].map((st) => [
-          st,
-          m.value('guest_codes', { status: st }),
-        ]),
+        ['requested', 'waiting', 'set', 'notified', 'undelivered', 'failed', 'cancelled'].map(
+          (st) => [st, m.value('guest_codes', { status: st })],
+        ),
       ),
-    ).toEqual({ requested: 0, waiting: 0, set: 0, notified: 1, failed: 1, cancelled: 0 });
+    ).toEqual({
+      requested: 0,
+      waiting: 0,
+      set: 0,
+      notified: 1,
+      undelivered: 0,
+      failed: 1,
+      cancelled: 0,
+    });
   });
 });
 
@@ -366,7 +385,7 @@ describe('a scrape while Redis does not answer', () => {
         proxy.thaw();
         const back = await until('the gauges to come back', async () => {
           const m = await scrape(url);
-          return m.select('guest_codes').length === 6 ? m : undefined;
+          return m.select('guest_codes').length === GUEST_CODE_STATUSES.length ? m : undefined;
         });
         expect(back.select('seam_queue_jobs')).toHaveLength(QUEUE_NAMES.length * 6);
       } finally {

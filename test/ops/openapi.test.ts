@@ -271,6 +271,30 @@ describe('OpenAPI document (GET /openapi.json)', () => {
     expect(deniedRead.status).toBe(401);
     expectDocumented('get', '/v1/guest-codes/{id}', 401, deniedRead.body);
 
+    // Resend: nothing to resend for a notified code (409), an unknown one (404), and an
+    // undelivered one (the relay refused the address, then accepts it): 202.
+    const notNeeded = await call('post', `/v1/guest-codes/${id}/resend`);
+    expect(notNeeded.status).toBe(409);
+    expectDocumented('post', '/v1/guest-codes/{id}/resend', 409, notNeeded.body);
+    const resendUnknown = await call('post', '/v1/guest-codes/nobody-has-this/resend');
+    expect(resendUnknown.status).toBe(404);
+    expectDocumented('post', '/v1/guest-codes/{id}/resend', 404, resendUnknown.body);
+    s.smtp.rejectRcpt({ code: 550, message: 'no such user' });
+    const refused = await call('post', '/v1/guest-codes', {
+      body: { ...request, reference: `${reference}-refused` },
+    });
+    const refusedId = (refused.body as { guest_code: { id: string } }).guest_code.id;
+    await eventually(
+      async () => ((await s.store.get(refusedId))?.status === 'undelivered' ? true : undefined),
+      15_000,
+    );
+    const undelivered = await call('get', `/v1/guest-codes/${refusedId}`);
+    expectDocumented('get', '/v1/guest-codes/{id}', 200, undelivered.body);
+    s.smtp.rejectRcpt(undefined);
+    const resent = await call('post', `/v1/guest-codes/${refusedId}/resend`);
+    expect(resent.status).toBe(202);
+    expectDocumented('post', '/v1/guest-codes/{id}/resend', 202, resent.body);
+
     for (let i = 0; i < 2; i++) {
       const cancelled = await call('delete', `/v1/guest-codes/${id}`);
       expect(cancelled.status).toBe(200);

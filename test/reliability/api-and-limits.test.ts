@@ -5,9 +5,12 @@
  * request bodies (400/422, never a code) are in test/integration/provisioning.test.ts; here:
  * tokens (missing, wrong, near misses, fuzzed headers) never reach a handler or create
  * anything, every comparison goes through a constant-time compare of equal-length digests,
- * body limits answer 413, and the per-IP rate limits answer 429 with Retry-After, count in
- * metrics, leave health and metrics alone, and cannot be dodged with X-Forwarded-For unless
- * TRUST_PROXY says who may set it.
+ * body limits answer 413. The budgets come after authentication: a caller with the token spends
+ * its own, a signed Seam delivery spends the deliveries', and failed authentications spend a
+ * budget of their own per client, so a flood of anonymous or forged requests from behind the
+ * same balancer never makes the booking system or Seam answer 429. Past a budget: 429 with
+ * Retry-After, counted in metrics; health and metrics are never limited; X-Forwarded-For only
+ * counts when TRUST_PROXY says who may set it.
  */
 import crypto from 'node:crypto';
 import fc from 'fast-check';
@@ -82,7 +85,7 @@ describe('the provisioning API and the public endpoints under abuse', () => {
   describe('authentication', () => {
     let r: Running;
     beforeAll(async () => {
-      r = await start({ API_RATE_LIMIT: '0' });
+      r = await start({ API_RATE_LIMIT: '0', AUTH_FAILURE_RATE_LIMIT: '0' });
     });
 
     const booking = () =>
@@ -153,7 +156,7 @@ describe('the provisioning API and the public endpoints under abuse', () => {
       try {
         for (const given of ['x', TOKEN.slice(0, 8), `${TOKEN}${'y'.repeat(500)}`, TOKEN]) {
           spy.mockClear();
-          const res = await fetch(`${r.url}/v1/guest-codes/gc_none`, {
+          const res = await fetch(`${r.url}/v1/guest-codes/gc_${crypto.randomUUID()}`, {
             headers: { authorization: `Bearer ${given}` },
           });
           await res.arrayBuffer();
@@ -179,25 +182,30 @@ describe('the provisioning API and the public endpoints under abuse', () => {
     });
   });
 
-  describe('rate limits (per process, per client IP)', () => {
-    it('/v1: past API_RATE_LIMIT a 429 with Retry-After and the JSON error; X-Forwarded-For does not reset it', async () => {
-      const r = await start({ API_RATE_LIMIT: '5', WEBHOOK_RATE_LIMIT: '1000' });
-      const statuses: number[] = [];
-      let limited: Response | undefined;
-      for (let i = 0; i < 8; i++) {
-        const res = await fetch(`${r.url}/v1/guest-codes/gc_none`, {
-          headers: { authorization: `Bearer wrong-${i}`, 'x-forwarded-for': `198.51.100.${i}` },
+  describe('budgets: authentication first, then one budget per token, failures apart', () => {
+    const limitedBody = { error: { code: 'rate_limited', message: expect.any(String) } };
+
+    it('/v1: wrong tokens spend only the failures budget; the token holder keeps its own', async () => {
+      const r = await start({ API_RATE_LIMIT: '5', AUTH_FAILURE_RATE_LIMIT: '3' });
+      const ask = async (token: string) => {
+        const res = await fetch(`${r.url}/v1/guest-codes/gc_${crypto.randomUUID()}`, {
+          headers: { authorization: `Bearer ${token}` },
         });
-        statuses.push(res.status);
-        if (res.status === 429) limited ??= res;
-        else await res.arrayBuffer();
-      }
-      // Wrong tokens count too: the limit also bounds guessing.
-      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
-      expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(await limited!.json()).toEqual({
-        error: { code: 'rate_limited', message: expect.any(String) },
-      });
+        const body = (await res.json()) as unknown;
+        return { status: res.status, body, retryAfter: Number(res.headers.get('retry-after')) };
+      };
+      // Anonymous guessing, from the same address as the booking system (one balancer).
+      const anonymous = [];
+      for (let i = 0; i < 8; i++) anonymous.push(await ask(`wrong-${i}`));
+      expect(anonymous.map((a) => a.status)).toEqual([401, 401, 401, 429, 429, 429, 429, 429]);
+      expect(anonymous[3]!.body).toEqual(limitedBody);
+      expect(anonymous[3]!.retryAfter).toBeGreaterThan(0);
+      // The booking system is not affected, and has a budget of its own.
+      const holder = [];
+      for (let i = 0; i < 7; i++) holder.push(await ask(TOKEN));
+      expect(holder.map((a) => a.status)).toEqual([404, 404, 404, 404, 404, 429, 429]);
+      expect(holder[5]!.body).toEqual(limitedBody);
+      expect(holder[5]!.retryAfter).toBeGreaterThan(0);
       for (const path of ['/healthz', '/readyz', '/metrics']) {
         for (let i = 0; i < 10; i++) {
           const res = await fetch(`${r.url}${path}`);
@@ -205,12 +213,30 @@ describe('the provisioning API and the public endpoints under abuse', () => {
           expect(res.status).toBe(200);
         }
       }
-      figures.api = { limit: 5, answers: statuses };
+      figures.api = {
+        token_limit: 5,
+        failure_limit: 3,
+        anonymous: anonymous.map((a) => a.status),
+        token_holder: holder.map((a) => a.status),
+      };
     });
 
-    it('/webhooks/seam: past WEBHOOK_RATE_LIMIT a 429 (Svix retries), not queued, counted as rate_limited_429', async () => {
-      const r = await start({ WEBHOOK_RATE_LIMIT: '10', API_RATE_LIMIT: '1000' });
+    it("/webhooks/seam: a flood of forgeries does not make Seam's signed deliveries 429", async () => {
+      const r = await start({
+        WEBHOOK_RATE_LIMIT: '10',
+        API_RATE_LIMIT: '1000',
+        AUTH_FAILURE_RATE_LIMIT: '5',
+      });
       const secret = r.config.SEAM_WEBHOOK_SECRET!;
+      const forger = newWebhookSecret();
+      const forged: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        const res = await postDelivery(r.url, signDelivery(forger, accessCodeEvent()));
+        forged.push(res.status);
+        await res.arrayBuffer();
+      }
+      expect(forged).toEqual([...Array(5).fill(401), ...Array(45).fill(429)]);
+
       const answers: number[] = [];
       let limitedId = '';
       let acceptedId = '';
@@ -225,31 +251,42 @@ describe('the provisioning API and the public endpoints under abuse', () => {
         }
         await res.arrayBuffer();
       }
+      // Every signed delivery within the deliveries' budget gets through; past it, 429.
       expect(answers).toEqual([...Array(10).fill(200), ...Array(4).fill(429)]);
       const seen = (id: string) => conn.exists(`${r.config.QUEUE_PREFIX}:seam-events:de:${id}`);
       expect(await seen(acceptedId)).toBe(1);
       expect(await seen(limitedId)).toBe(0);
       const metrics = await (await fetch(`${r.url}/metrics`)).text();
       expect(metrics).toMatch(/seam_webhook_deliveries_total\{outcome="rate_limited_429"\} 4\b/);
-      figures.webhook = { limit: 10, answers };
+      expect(metrics).toMatch(
+        /seam_webhook_deliveries_total\{outcome="unauthenticated_429"\} 45\b/,
+      );
+      expect(metrics).toMatch(/seam_webhook_deliveries_total\{outcome="rejected_401"\} 5\b/);
+      figures.webhook = { signed_limit: 10, failure_limit: 5, forged, signed: answers };
     });
 
-    it('with TRUST_PROXY naming the balancer, each forwarded client has its own budget', async () => {
-      const r = await start({ API_RATE_LIMIT: '3', TRUST_PROXY: 'loopback' });
-      const ask = async (client: string) => {
-        const res = await fetch(`${r.url}/v1/guest-codes/gc_none`, {
-          headers: { authorization: `Bearer ${TOKEN}`, 'x-forwarded-for': client },
+    it('with TRUST_PROXY naming the balancer, failures count per forwarded client, and never against the token', async () => {
+      const r = await start({
+        API_RATE_LIMIT: '1000',
+        AUTH_FAILURE_RATE_LIMIT: '3',
+        TRUST_PROXY: 'loopback',
+      });
+      const ask = async (client: string, token: string) => {
+        const res = await fetch(`${r.url}/v1/guest-codes/gc_${crypto.randomUUID()}`, {
+          headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': client },
         });
         await res.arrayBuffer();
         return res.status;
       };
       const a = [];
-      for (let i = 0; i < 5; i++) a.push(await ask('203.0.113.7'));
-      expect(a).toEqual([404, 404, 404, 429, 429]);
-      expect(await ask('203.0.113.8')).toBe(404);
+      for (let i = 0; i < 5; i++) a.push(await ask('203.0.113.7', 'wrong'));
+      expect(a).toEqual([401, 401, 401, 429, 429]);
+      expect(await ask('203.0.113.8', 'wrong')).toBe(401);
       // A client cannot pose as another by prepending addresses: the balancer appends the
       // real one, and that is what counts.
-      expect(await ask('203.0.113.99, 203.0.113.7')).toBe(429);
+      expect(await ask('203.0.113.99, 203.0.113.7', 'wrong')).toBe(429);
+      // The token holder behind the same address is not limited by those failures.
+      expect(await ask('203.0.113.7', TOKEN)).toBe(404);
     });
 
     it('TRUST_PROXY=true (anyone may pick their rate-limit key) is refused at start-up', () => {

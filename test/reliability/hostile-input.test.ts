@@ -25,16 +25,24 @@ jest.setTimeout(120_000);
 
 const PAYLOAD_PIN = '482913';
 
-/** Sends raw bytes on one connection; answers the status code (0: the server hung up). */
-function rawRequest(port: number, bytes: string | Buffer): Promise<number> {
+/** Sends raw bytes on one connection; answers the status code (0: the server hung up, or did
+ *  not answer within `timeoutMs`). `atFirstAnswer`: stop at the status line instead of waiting
+ *  for the server to close (for requests whose body is deliberately never finished). */
+function rawRequest(
+  port: number,
+  bytes: string | Buffer,
+  opts: { timeoutMs?: number; atFirstAnswer?: boolean } = {},
+): Promise<number> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let data = '';
-    socket.setTimeout(10_000, () => socket.destroy());
+    const status = () => Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1] ?? 0);
+    socket.setTimeout(opts.timeoutMs ?? 10_000, () => socket.destroy());
     socket.on('data', (chunk) => {
       data += chunk.toString('latin1');
+      if (opts.atFirstAnswer && status() !== 0) socket.destroy();
     });
-    socket.on('close', () => resolve(Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1] ?? 0)));
+    socket.on('close', () => resolve(status()));
     socket.on('error', () => undefined);
     // No half-close: the server may drop a request whose client already said goodbye.
     socket.write(bytes);
@@ -69,10 +77,12 @@ describe('hostile input at the webhook', () => {
     config = testConfig({
       REDIS_URL: redis.url,
       SEAM_WEBHOOK_SECRET: secret,
-      API_TOKEN: 'hostile-token-0123456789abcdef',
+      API_TOKEN: 'hostile-token-0123456789abcdef-0123456789',
       SEAM_API_KEY: 'seam_hostile_unused_key_0123456789',
       SEAM_ENDPOINT: 'http://127.0.0.1:9',
       WEBHOOK_RATE_LIMIT: '0',
+      // Most of this suite is failed verifications: its budget is tested in api-and-limits.
+      AUTH_FAILURE_RATE_LIMIT: '0',
     });
     service = await startService(['ingress'], config, logs.logger);
     url = `http://127.0.0.1:${service.port}`;
@@ -157,9 +167,11 @@ describe('hostile input at the webhook', () => {
       const big = Buffer.alloc(5 * 1024 * 1024, 'a');
       const d = signDelivery(secret, undefined, { body: big.toString() });
       expect((await post(big, d.headers)).status).toBe(413);
-      // No content-length: the limit holds while streaming too.
+      // No content-length: the limit holds while streaming too (plausible headers get that far).
       const chunked =
         `POST /webhooks/seam HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n` +
+        `svix-id: ${d.id}\r\nsvix-timestamp: ${d.headers['svix-timestamp']}\r\n` +
+        `svix-signature: ${d.headers['svix-signature']}\r\n` +
         `Content-Type: application/json\r\nConnection: close\r\n\r\n` +
         `${(1024 * 1024).toString(16)}\r\n${'b'.repeat(1024 * 1024)}\r\n0\r\n\r\n`;
       expect(await rawRequest(service.port, chunked)).toBe(413);
@@ -167,6 +179,40 @@ describe('hostile input at the webhook', () => {
       const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024, '{'));
       const r = await post(bomb, { ...d.headers, 'content-encoding': 'gzip' });
       expect(r.status).toBe(413);
+    });
+
+    it('no Svix headers, a stale or future timestamp, no v1 signature: 401 before the body is read', async () => {
+      const d = signDelivery(secret, accessCodeEvent());
+      const now = Math.floor(Date.now() / 1000);
+      const variants: Record<string, string>[] = [
+        {},
+        { 'svix-id': d.id, 'svix-signature': d.headers['svix-signature']! },
+        { ...d.headers, 'svix-timestamp': String(now - 3600) },
+        { ...d.headers, 'svix-timestamp': String(now + 3600) },
+        { ...d.headers, 'svix-timestamp': 'soon' },
+        { ...d.headers, 'svix-signature': `v2,${d.headers['svix-signature']!.slice(3)}` },
+      ];
+      for (const headers of variants) {
+        // The request announces 200 KB and sends 100 bytes: a server that waited for the body
+        // (to hash it) would never answer; one that checks the headers first answers at once.
+        const head =
+          `POST /webhooks/seam HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+          Object.entries(headers)
+            .filter(([name]) => name !== 'content-type')
+            .map(([name, value]) => `${name}: ${value}\r\n`)
+            .join('') +
+          `Content-Length: 200000\r\n\r\n${'x'.repeat(100)}`;
+        const status = await rawRequest(service.port, head, {
+          timeoutMs: 3000,
+          atFirstAnswer: true,
+        });
+        expect({ headers: Object.keys(headers), status }).toEqual({
+          headers: Object.keys(headers),
+          status: 401,
+        });
+        seen.set(401, (seen.get(401) ?? 0) + 1);
+      }
+      expect(await queued(d.id)).toBe(0);
     });
 
     it('deeply nested, invalid and odd JSON, authentically signed: 2xx (parked or ignored), never 5xx', async () => {

@@ -4,8 +4,8 @@ import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config';
 import { spawnService } from '../helpers/processes';
 
 const good = {
-  SEAM_WEBHOOK_SECRET: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=',
-  API_TOKEN: 'token-0123456789abcdef',
+  SEAM_WEBHOOK_SECRET: 'whsec_bW9yZS10aGFuLXR3ZW50eS1mb3VyLWJ5dGVzLW9mLWtleQ==',
+  API_TOKEN: 'token-0123456789abcdef-0123456789abcdef',
   SEAM_API_KEY: 'seam_test_key',
 };
 

@@ -344,6 +344,7 @@ describe('applySnapshot: properties', () => {
     waiting: 1,
     set: 2,
     notified: 3,
+    undelivered: 3,
     failed: 3,
     cancelled: 3,
   };
