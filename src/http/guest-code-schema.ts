@@ -1,7 +1,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { SEAM_STATUS_ORDER } from '../domain/guest-code';
-import { RULE_VIOLATION_CODES } from '../domain/rules';
+import { PLAN_WARNING_CODES, RULE_VIOLATION_CODES } from '../domain/rules';
 
 // Adds `.openapi()` (metadata only): parsing is unchanged, and /openapi.json is generated from
 // these very schemas, so the document cannot describe a body the code does not accept.
@@ -111,6 +111,23 @@ export const ruleViolationSchema = z
   .strict()
   .openapi('RuleViolation');
 
+export const planWarningSchema = z
+  .object({
+    code: z.enum(PLAN_WARNING_CODES).openapi({
+      description:
+        'starts_later / ends_earlier take time from the guest; starts_earlier / ends_later open the door outside the stay',
+    }),
+    field: z.enum(['starts_at', 'ends_at']),
+    minutes: z.number().int().min(0).openapi({ description: 'by how much, rounded up' }),
+    requested: isoDateTime,
+    planned: isoDateTime,
+    message: z.string(),
+  })
+  .strict()
+  .openapi('PlanWarning', {
+    description: 'one end of the planned window that differs from the stay',
+  });
+
 const accessCodeSchema = z
   .object({
     access_code_id: z.string(),
@@ -163,19 +180,42 @@ export const guestCodeSchema = z
     planned: z
       .object({
         kind: z.enum(['hourly_bound', 'daily_bound', 'one_time_use']),
-        starts_at: isoDateTime,
+        starts_at: isoDateTime.openapi({
+          description: 'the window we expect Seam to store, after any rounding (UTC)',
+        }),
         ends_at: isoDateTime,
-        max_time_rounding: z.enum(['1hour', '1day']),
+        max_time_rounding: z.enum(['1hour', '1day']).openapi({
+          description: "what is sent to Seam: '1day' for daily-bound codes, else '1hour'",
+        }),
         timezone: z.string(),
         time_slot: z
-          .object({ name: z.string(), prefix: z.number(), user_level_id: z.string() })
+          .object({
+            name: z.string().nullable(),
+            prefix: z.number().nullable(),
+            user_level_id: z.string().nullable(),
+          })
           .strict()
           .optional()
           .openapi({ description: "dormakaba Oracode only: the lock's time slot (user level)" }),
         caveats: z.array(z.string()),
+        warnings: z.array(planWarningSchema).openapi({
+          description:
+            'every way the planned window differs from the stay (empty: sent exactly as asked)',
+        }),
+        seam_request: z
+          .object({
+            starts_at: isoDateTime,
+            ends_at: isoDateTime.optional(),
+            max_time_rounding: z.enum(['1hour', '1day']),
+          })
+          .strict()
+          .openapi({
+            description:
+              "exactly what goes to Seam's /access_codes/create: the request's own strings when no rounding is needed",
+          }),
       })
       .strict()
-      .openapi({ description: 'the window after rounding, as sent to Seam' }),
+      .openapi({ description: 'the window after rounding, and what is sent to Seam' }),
     access_code_ids: z.array(z.string()),
     active_access_code_id: z.string().nullable(),
     access_codes: z.array(accessCodeSchema),

@@ -45,6 +45,12 @@ function guestCode(over: Partial<GuestCode> = {}): GuestCode {
       max_time_rounding: '1hour',
       timezone: 'Europe/London',
       caveats: [],
+      warnings: [],
+      seam_request: {
+        starts_at: STARTS_AT,
+        ends_at: '2030-01-04T11:00:00.000Z',
+        max_time_rounding: '1hour',
+      },
     },
     status: 'waiting',
     generation: 0,
