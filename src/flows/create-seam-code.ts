@@ -4,6 +4,7 @@ import {
   type GuestCode,
   type TrackedAccessCode,
 } from '../domain/guest-code';
+import { storedWindowDifference } from '../domain/lifecycle';
 import type { Logger } from '../logger';
 import { SeamCallError, type SeamAccessCode, type SeamGateway } from '../seam/client';
 import type { GuestCodeStore } from '../store/guest-codes';
@@ -90,14 +91,23 @@ export async function createSeamCode(
   }
 
   const plan = gc.plan;
+  // Exactly what the plan says goes to Seam: the stay's own strings when no rounding is needed,
+  // the rounded window otherwise (records from before seam_request existed: the plan's window).
+  const times = plan.seam_request ?? {
+    starts_at: plan.starts_at,
+    ...(plan.kind === 'one_time_use' ? {} : { ends_at: plan.ends_at }),
+    max_time_rounding: plan.max_time_rounding,
+  };
   try {
     const created = await seam.createOfflineAccessCode({
       device_id: gc.device.device_id,
       name: seamCodeName(gc.request.guest.name, tag),
-      starts_at: plan.starts_at,
-      ...(plan.kind === 'one_time_use' ? {} : { ends_at: plan.ends_at }),
+      starts_at: times.starts_at,
+      ...(times.ends_at !== undefined && plan.kind !== 'one_time_use'
+        ? { ends_at: times.ends_at }
+        : {}),
       is_one_time_use: plan.kind === 'one_time_use',
-      max_time_rounding: plan.max_time_rounding,
+      max_time_rounding: times.max_time_rounding,
     });
     return record(deps, marked, created, 'created');
   } catch (err) {
@@ -158,8 +168,12 @@ async function record(
       errors: [],
       superseded: false,
       created_at: at,
+      // What Seam stored, from its answer; the reconcile queued below compares it with the plan.
+      ...(code.starts_at !== undefined ? { starts_at: code.starts_at } : {}),
+      ...(code.ends_at !== undefined ? { ends_at: code.ends_at } : {}),
     };
     const { create_in_flight: _done, ...rest } = cur;
+    const differs = storedWindowDifference(cur, code.starts_at, code.ends_at);
     return {
       record: {
         ...rest,
@@ -179,6 +193,9 @@ async function record(
               : 'found the code a previous attempt created; adopted it instead of creating another',
           access_code_id: code.access_code_id,
         },
+        ...(differs
+          ? [{ at, type: 'stored_window', message: differs, access_code_id: code.access_code_id }]
+          : []),
       ],
       indexAccessCodes: [code.access_code_id],
     };

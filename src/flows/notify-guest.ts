@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GuestCode } from '../domain/guest-code';
+import { guestWindow, type GuestCode } from '../domain/guest-code';
 import type { Logger } from '../logger';
 import type { EmailSender } from '../notify/email';
 import { composeGuestMessage } from '../notify/guest-message';
@@ -96,12 +96,15 @@ export async function notifyGuest(
     const replacesPrevious = gc.access_codes.some(
       (c) => c.superseded && gc.notifications.some((n) => n.access_code_id === c.access_code_id),
     );
+    // The window Seam stored for this code (read after the create and on every reconcile);
+    // the plan only when Seam's answer never carried one.
+    const window = guestWindow(gc, job.access_code_id);
     const message = composeGuestMessage({
       guestName: gc.request.guest.name,
       lockName: gc.device.name,
       pin: code.code,
-      startsAt: gc.plan.starts_at,
-      endsAt: gc.plan.ends_at,
+      startsAt: window.starts_at,
+      endsAt: window.ends_at,
       timezone: gc.plan.timezone,
       kind: gc.plan.kind,
       caveats: gc.plan.caveats,
@@ -128,11 +131,18 @@ export async function notifyGuest(
             lock_name: gc.device.name,
             guest: gc.request.guest,
             pin: code.code,
-            starts_at: gc.plan.starts_at,
-            ends_at: gc.plan.ends_at,
+            starts_at: window.starts_at,
+            ends_at: window.ends_at,
+            window_source: window.source,
             timezone: gc.plan.timezone,
             kind: gc.plan.kind,
             caveats: gc.plan.caveats,
+            warnings: (gc.plan.warnings ?? []).map(({ code: c, field, minutes, message: m }) => ({
+              code: c,
+              field,
+              minutes,
+              message: m,
+            })),
             replaces_previous: replacesPrevious,
             message: { subject: message.subject, text: message.text },
           },
@@ -200,9 +210,11 @@ export async function sendAlert(
   const { webhook } = deps;
   if (!webhook) return 'skipped';
   const gc = await deps.store.get(job.guest_code_id);
+  // An alert about a guest code that goes on (e.g. Seam stored another window) is not a failure.
+  const type = gc && gc.status !== 'failed' ? 'guest_code.alert' : 'guest_code.failed';
   await reported(deps, 'alert_webhook', () =>
     webhook.send(
-      'guest_code.failed',
+      type,
       {
         guest_code_id: job.guest_code_id,
         reference: gc?.reference,

@@ -132,9 +132,26 @@ const accessCodeSchema = z
   .object({
     access_code_id: z.string(),
     generation: z.number().int().min(0),
-    status: z.enum([...SEAM_STATUS_ORDER, 'unknown']),
-    errors: z.array(z.string()),
+    status: z.enum([...SEAM_STATUS_ORDER, 'unknown']).openapi({
+      description:
+        "Seam's status, forward-only; 'unknown' as Seam reports it (account disconnected)",
+    }),
+    last_known_status: z.enum([...SEAM_STATUS_ORDER, 'unknown']).optional(),
+    errors: z.array(z.string()).openapi({ description: "Seam's error codes on the code now" }),
+    warnings: z.array(z.string()).openapi({
+      description: "Seam's warning codes on the code now, e.g. delay_in_setting_on_device",
+    }),
+    starts_at: isoDateTime.nullable().optional().openapi({
+      description:
+        'the window Seam stored for this code (read after the create and on every reconcile)',
+    }),
+    ends_at: isoDateTime.nullable().optional(),
+    window_alerted: z.boolean().optional().openapi({
+      description:
+        'an alert went out: the stored window is further from the plan than the rounding asked for',
+    }),
     failing_since: isoDateTime.optional(),
+    pending_since: isoDateTime.optional(),
     superseded: z.boolean(),
     created_at: isoDateTime,
   })
@@ -216,6 +233,17 @@ export const guestCodeSchema = z
       })
       .strict()
       .openapi({ description: 'the window after rounding, and what is sent to Seam' }),
+    window: z
+      .object({
+        starts_at: isoDateTime,
+        ends_at: isoDateTime,
+        source: z.enum(['seam', 'plan']),
+      })
+      .strict()
+      .openapi({
+        description:
+          "the window the guest is told: what Seam stored for the active code ('seam'), else the plan ('plan')",
+      }),
     access_code_ids: z.array(z.string()),
     active_access_code_id: z.string().nullable(),
     access_codes: z.array(accessCodeSchema),
