@@ -17,6 +17,7 @@ import { createSeamGateway } from './seam/client';
 import { AccessCodeFreshness } from './store/access-code-freshness';
 import { GuestCodeStore } from './store/guest-codes';
 import { IgnoredEvents } from './store/ignored-events';
+import { LockCodeRegistry } from './store/lock-codes';
 import { storeKeys } from './store/keys';
 import { NotificationClaims } from './store/notification-claims';
 import { DeviceRateLimiter } from './store/rate-limiter';
@@ -119,6 +120,8 @@ export async function startWorkers(opts: {
     60_000,
   );
 
+  const lockCodes = new LockCodeRegistry(redis, keys.lockCodes);
+
   const backoff = seamBackoff(config.SEAM_RETRY_BASE_MS, config.SEAM_RETRY_MAX_MS);
   const common = {
     connection: redis,
@@ -156,6 +159,7 @@ export async function startWorkers(opts: {
         store,
         seam,
         rateLimit,
+        lockCodes,
         queues,
         now,
         logger,

@@ -4,15 +4,20 @@ import {
   type GuestCode,
   type TrackedAccessCode,
 } from '../domain/guest-code';
+import type { Manufacturer } from '../domain/device-profile';
 import { storedWindowDifference } from '../domain/lifecycle';
+import { decideLockLimits, lockClaimFor } from '../domain/lock-limits';
 import type { Logger } from '../logger';
 import { SeamCallError, type SeamAccessCode, type SeamGateway } from '../seam/client';
 import type { GuestCodeStore } from '../store/guest-codes';
+import type { LockCodeRegistry } from '../store/lock-codes';
 
 export interface CreateSeamCodeDeps {
   store: GuestCodeStore;
   seam: Pick<SeamGateway, 'createOfflineAccessCode' | 'listAccessCodes'>;
   rateLimit: { take(deviceId: string): Promise<number> };
+  /** The per-lock limits' counts, shared by every worker (src/store/lock-codes.ts). */
+  lockCodes: Pick<LockCodeRegistry, 'reserve' | 'release'>;
   queues: { enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown> };
   now: () => Date;
   logger: Logger;
@@ -66,6 +71,30 @@ export async function createSeamCode(
 
   const waitMs = await deps.rateLimit.take(gc.device.device_id);
   if (waitMs > 0) return { kind: 'rate_limited', waitMs };
+
+  // The lock's own limits (igloohome): a place is claimed before the create is sent, so two
+  // workers never both take the last one; a replacement is held to them like any code.
+  const claim = lockClaimFor(gc.device.manufacturer as Manufacturer, gc.plan);
+  if (claim) {
+    const now = deps.now().getTime();
+    const { added, usage } = await deps.lockCodes.reserve(gc.device.device_id, tag, claim, now);
+    if (!added) {
+      const decision = decideLockLimits(claim, usage);
+      if (decision.kind === 'wait') {
+        logger.info(
+          { guestCodeId: gc.id, limit: decision.limit, untilMs: decision.untilMs },
+          'creation waits for a place on the lock',
+        );
+        return { kind: 'rate_limited', waitMs: Math.max(1000, decision.untilMs - now) };
+      }
+      const refused =
+        decision.kind === 'refuse'
+          ? decision.violation
+          : { code: 'igloohome_pin_limit', message: 'no place on the lock' };
+      await failCreation(deps, gc.id, { code: refused.code, message: refused.message });
+      return { kind: 'failed', code: refused.code };
+    }
+  }
 
   const marked = await store.update(gc.id, (cur) => {
     if (cur.status !== 'requested' || cur.generation !== job.generation) return undefined;
@@ -128,6 +157,9 @@ export async function createSeamCode(
       if (f.kind === 'outcome_unknown') {
         const found = await findTagged(deps, marked, tag).catch(() => undefined);
         if (found) return record(deps, marked, found, 'adopted');
+      } else if (claim) {
+        // Seam refused it: no code was made, so it takes no place on the lock.
+        await deps.lockCodes.release(gc.device.device_id, tag);
       }
       await failCreation(deps, gc.id, {
         code: f.code,

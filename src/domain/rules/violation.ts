@@ -29,6 +29,12 @@ export const RULE_VIOLATION_DESCRIPTIONS = {
   unsupported_manufacturer: 'the device is not an igloohome or dormakaba Oracode lock',
   device_not_capable: 'the device cannot take offline access codes (capability, zone or slots)',
   invalid_lock_profile: 'the lock profile handed to the planner is unusable (e.g. bad zone)',
+  igloohome_same_window_limit:
+    'igloohome: the lock already has 3 codes with exactly this start and end (hourly- or daily-bound)',
+  igloohome_one_time_use_slot_limit:
+    'igloohome: the lock already has 5 one-time-use codes starting in this hour',
+  igloohome_pin_limit:
+    'igloohome: the lock holds 199 codes still valid when this one would start (none ends before it)',
 } as const satisfies Record<string, string>;
 
 export type RuleViolationCode = keyof typeof RULE_VIOLATION_DESCRIPTIONS;

@@ -5,6 +5,7 @@ import {
   type DormakabaTimeSlot,
   type LockProfile,
 } from '../../../src/domain/device-profile';
+import { decideLockLimits, lockClaimFor } from '../../../src/domain/lock-limits';
 import {
   RULE_VIOLATION_CODES,
   planOfflineCode,
@@ -434,6 +435,25 @@ describe('RULE_VIOLATION_CODES', () => {
       lockProfileFromDevice({ device_id: 'a', device_type: 'igloohome_lock' }),
     ];
     for (const r of profileCodes) if (!r.ok) seen.add(r.violation.code);
+    // the per-lock limits (src/domain/lock-limits.ts)
+    const claim = lockClaimFor(
+      'igloohome',
+      (planOfflineCode(ig, req({}), NOW) as { plan: CodePlan }).plan,
+    )!;
+    const once = lockClaimFor('igloohome', {
+      ...(
+        planOfflineCode(ig, req({ is_one_time_use: true, ends_at: undefined }), NOW) as {
+          plan: CodePlan;
+        }
+      ).plan,
+    })!;
+    for (const d of [
+      decideLockLimits(claim, { total: 3, inGroup: 3 }),
+      decideLockLimits(once, { total: 5, inGroup: 5 }),
+      decideLockLimits(claim, { total: 199, inGroup: 0 }),
+    ]) {
+      if (d.kind === 'refuse') seen.add(d.violation.code);
+    }
     expect([...seen].sort()).toEqual([...RULE_VIOLATION_CODES].sort());
   });
 });
