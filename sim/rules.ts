@@ -335,7 +335,7 @@ export function findTimeSlot(
     near.push({ slot: u.slot, start, end });
   }
   const nearFit = near.filter(fitsBiweekly).sort((a, b) => dist(a) - dist(b));
-  if (nearFit[0] || near.length > 0 || !roundDaily) return nearFit[0];
+  if (nearFit[0] || !roundDaily) return nearFit[0];
 
   const days = usable
     .filter((u) => u.slot.is_24_hour)

@@ -29,10 +29,11 @@
  *   least total movement; ties go to the slot taking less of the stay from the guest, then to
  *   the slot listed first. This holds for any max_time_rounding: '1d' never overrides a slot
  *   that fits within the hour.
- * - '1d' ("round up to a full day"): only when no slot fits within the hour, and only onto a
- *   24-hour slot. Each end within 1 hour of the slot's time snaps to it; any other end widens
- *   outward to the slot's check-in before the stay / check-out after it (at most a day), so the
- *   stay stays inside the code. Non-24-hour slots are never rounded by more than an hour.
+ * - '1d' ("round up to a full day"): only when no slot within the hour can carry the code, and
+ *   only onto a 24-hour slot. Each end within 1 hour of the slot's time snaps to it; any other
+ *   end widens outward to the slot's check-in before the stay / check-out after it (at most a
+ *   day), so the stay stays inside the code. Non-24-hour slots are never rounded by more than
+ *   an hour.
  * - Biweekly slots: a code on one is "valid for two weeks", whether that means "at most" or
  *   "exactly" two weeks is not documented. Planned only when the window lasts more than 13 and
  *   at most 14 local days, which holds under both readings and never opens the door for two
@@ -259,10 +260,12 @@ export function planDormakaba(
   const chosen = best(fitting);
   if (chosen) return { ok: true, plan: toPlan(w, chosen, false) };
 
-  // 2. Day rounding onto a 24-hour slot, only when asked for.
+  // 2. Day rounding onto a 24-hour slot, only when asked for and no slot within the hour can
+  //    carry the code (the window sent is then the 24-hour slot's own times, so it is the
+  //    nearest slot to what Seam receives).
   const allDay = usable.filter((p) => p.slot.is_24_hour);
   const wholeDays = allDay.map((p) => snapWholeDays(p, w));
-  if (rounding === '1day' && withinHour.length === 0) {
+  if (rounding === '1day') {
     const dayChosen = best(wholeDays.filter((s) => !durationProblem(s)));
     if (dayChosen) return { ok: true, plan: toPlan(w, dayChosen, true) };
   }

@@ -521,3 +521,16 @@ describe.each([
     ]);
   });
 });
+
+describe('dormakaba 1d when the slot within the hour cannot carry the stay', () => {
+  it('a short stay near only a biweekly slot: 1d rounds onto the 24-hour slot instead', () => {
+    const BI = slot('User 150 biweekly', 150, '15:00', '11:00', { is_biweekly_mode: true });
+    const l = lock([BI, ALL_DAY]);
+    expect(codes(plan(l, t('2024-07-01T15:00'), t('2024-07-04T11:00')))).toEqual([
+      'no_matching_time_slot',
+    ]);
+    const p = ok(plan(l, t('2024-07-01T15:00'), t('2024-07-04T11:00'), '1d'));
+    expect(p.time_slot?.prefix).toBe(123);
+    expect([p.starts_at, p.ends_at]).toEqual([utc('2024-07-01T00:00'), utc('2024-07-04T23:59')]);
+  });
+});
