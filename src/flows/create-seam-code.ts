@@ -158,7 +158,8 @@ export async function createSeamCode(
         const found = await findTagged(deps, marked, tag).catch(() => undefined);
         if (found) return record(deps, marked, found, 'adopted');
       } else if (claim) {
-        // Seam refused it: no code was made, so it takes no place on the lock.
+        // Seam refused it: no code was made, so it takes no place on the lock. (An unknown
+        // outcome keeps its place: a code may exist that the list did not show yet.)
         await deps.lockCodes.release(gc.device.device_id, tag);
       }
       await failCreation(deps, gc.id, {
