@@ -320,8 +320,9 @@ function scenarios(sim: Simulator, lockName: (id: string) => string): Scenario[]
       deviceId: kaba,
       lock: lockName(kaba),
       guest: { name: 'Katherine Johnson', email: 'katherine@example.com' },
-      // the lock's "User 124 D 3pm-11am" slot, in the lock's zone (Europe/Berlin)
-      window: { starts_at: iso(at(berlin, 1, 15)), ends_at: iso(at(berlin, 3, 11)) },
+      // 16:00 -> 12:00 in the lock's zone (Europe/Berlin): Seam rounds it (within 1 h) to the
+      // lock's "User 124 D 3pm-11am" slot, and the 202 answer's warnings say so
+      window: { starts_at: iso(at(berlin, 1, 16)), ends_at: iso(at(berlin, 3, 12)) },
     },
     {
       reference: 'BK-1005',
@@ -353,7 +354,13 @@ interface Tracked {
 interface GuestCodeView {
   id: string;
   status: string;
-  planned: { kind: string; starts_at: string; ends_at: string; time_slot?: { name: string } };
+  planned: {
+    kind: string;
+    starts_at: string;
+    ends_at: string;
+    time_slot?: { name: string | null };
+    warnings?: { code: string; message: string }[];
+  };
   access_codes: { access_code_id: string; status: string }[];
   active_access_code_id: string | null;
 }
@@ -525,6 +532,8 @@ async function main(): Promise<number> {
           (gc.planned.time_slot ? ` (slot "${gc.planned.time_slot.name}")` : ''),
       );
       say(c.dim(`           requested ${window}`));
+      for (const w of gc.planned.warnings ?? [])
+        say(c.yellow(`           ${w.code}: ${w.message}`));
     } else {
       t.errorCode = res.body?.error?.code;
       t.errorMessage = res.body?.error?.message;

@@ -18,9 +18,17 @@ export interface ApiResponse {
   headers?: Record<string, string>;
 }
 
+/** A create request as received (a `code` in it, i.e. an online PIN, is left out). */
+export interface CreateRequestLog {
+  at: string;
+  body: Record<string, unknown>;
+}
+
 export interface ApiContext {
   db: Database;
   store: CodeStore;
+  /** Every create request received, in order. */
+  createRequests: CreateRequestLog[];
   events: EventLog;
   lifecycle: Lifecycle;
   faults: FaultState;
@@ -119,21 +127,28 @@ export function createRoutes(ctx: ApiContext): Record<string, RouteHandler> {
 
   return {
     '/access_codes/create': (params, workspaceId) => {
+      if (params && typeof params === 'object') {
+        const { code: _pin, ...body } = params as Record<string, unknown>;
+        ctx.createRequests.push({ at: new Date().toISOString(), body: structuredClone(body) });
+      }
       const req = parse(createBody, params);
       if (isResponse(req)) return req;
       const device = findDevice(req.device_id, workspaceId);
       if (!device) return errorResponse(404, 'device_not_found', 'Device not found');
       const offline = req.is_offline_access_code ?? req.use_offline_access_code ?? false;
-      const violation = checkCreate(
+      const verdict = checkCreate(
         { ...req, is_offline_access_code: offline },
         device as unknown as RuleDevice,
         ctx.store.all(),
       );
-      if (violation) return errorResponse(violation.status, violation.type, violation.message);
+      if ('status' in verdict) return errorResponse(verdict.status, verdict.type, verdict.message);
 
       const timeBound = req.starts_at !== undefined;
-      const iso = (t: string | undefined) =>
-        t === undefined ? undefined : new Date(t).toISOString();
+      // Seam stores the rounded window (a fault can move it, to model a Seam that rounds
+      // differently from the caller's plan).
+      const shift = ctx.faults.storedWindowShiftMinutes(device.device_id) * 60_000;
+      const stored = (t: string | null | undefined) =>
+        t ? new Date(Date.parse(t) + shift).toISOString() : (t ?? null);
       const fresh: NewAccessCode = {
         device_id: device.device_id,
         workspace_id: workspaceId,
@@ -142,8 +157,18 @@ export function createRoutes(ctx: ApiContext): Record<string, RouteHandler> {
         code: offline ? null : (req.code ?? randomDigits(req.preferred_code_length ?? 4)),
         type: timeBound ? 'time_bound' : 'ongoing',
         status: 'unset',
-        ...(timeBound ? { starts_at: iso(req.starts_at), ends_at: iso(req.ends_at) ?? null } : {}),
-        errors: [],
+        ...(timeBound
+          ? { starts_at: stored(verdict.starts_at), ends_at: stored(verdict.ends_at) }
+          : {}),
+        errors: verdict.error_code
+          ? [
+              {
+                error_code: verdict.error_code,
+                message: 'No space for access code on device.',
+                created_at: new Date().toISOString(),
+              },
+            ]
+          : [],
         warnings: [],
         is_managed: true,
         is_offline_access_code: offline,
@@ -156,10 +181,16 @@ export function createRoutes(ctx: ApiContext): Record<string, RouteHandler> {
         pulled_backup_access_code_id: null,
         common_code_key: null,
         appearance: null,
+        ...(verdict.dormakaba_oracode_metadata
+          ? { dormakaba_oracode_metadata: verdict.dormakaba_oracode_metadata }
+          : {}),
       };
       const created = ctx.store.add(fresh);
       ctx.emit('access_code.created', created);
-      ctx.lifecycle.track(created.access_code_id, ctx.faults.fateFor(device.device_id));
+      // A code on a full lock keeps its error and is never set.
+      if (!verdict.error_code) {
+        ctx.lifecycle.track(created.access_code_id, ctx.faults.fateFor(device.device_id));
+      }
       return ok({ access_code: created });
     },
 

@@ -38,6 +38,7 @@ export interface SimAccessCode {
   pulled_backup_access_code_id: string | null;
   common_code_key: string | null;
   appearance: null;
+  dormakaba_oracode_metadata?: { user_level_id?: string; user_level_name?: string | null };
 }
 
 export type NewAccessCode = Omit<SimAccessCode, 'access_code_id' | 'created_at'>;

@@ -6,6 +6,7 @@
  *   GET    /_sim/faults | POST (merge patch) | DELETE (clear)
  *   GET    /_sim/counts | DELETE (reset)
  *   GET    /_sim/access_codes | /_sim/deliveries | /_sim/messages | /_sim/events
+ *   GET    /_sim/create_requests                   every create body received
  *   POST   /_sim/access_codes/:id/status           {status, code?, errors?, warnings?}
  *   POST   /_sim/access_codes/:id/fail             {error_code?, message?}
  *   POST   /_sim/access_codes/:id/events           {event_type}
@@ -83,6 +84,8 @@ function route(sim: Simulator, method: string, path: string, body: unknown): Api
       return ok({ counts: sim.requestCounts() });
     case 'GET /_sim/access_codes':
       return ok({ access_codes: sim.accessCodes() });
+    case 'GET /_sim/create_requests':
+      return ok({ create_requests: sim.createRequests() });
     case 'GET /_sim/deliveries':
       return ok({ deliveries: sim.deliveries() });
     case 'GET /_sim/messages':

@@ -14,6 +14,9 @@ const deviceFaultsSchema = z
     setDelayMs: z.number().int().nonnegative().optional(),
     /** Added latency for API requests naming this device_id. */
     latencyMs: z.number().int().nonnegative().optional(),
+    /** Codes created on this device are stored with their window moved by this many minutes
+     *  (a Seam that rounds differently from the plan). */
+    shiftStoredWindowMinutes: z.number().int().optional(),
   })
   .strict();
 
@@ -190,6 +193,11 @@ export class FaultState {
       fate.failWith = defaultCode;
     }
     return fate;
+  }
+
+  /** Minutes by which codes on `deviceId` are stored off their window (0: none). */
+  storedWindowShiftMinutes(deviceId: string): number {
+    return this.#faults.devices?.[deviceId]?.shiftStoredWindowMinutes ?? 0;
   }
 
   /** Whether the next webhook message is lost (consumes loseDeliveries.count first). */

@@ -23,7 +23,12 @@ const fixtureSchema = z.object({
       device_type: z.string(),
       name: z.string(),
       capabilities_supported: z.array(z.string()),
-      location: z.object({ location_name: z.string(), timezone: z.string() }),
+      // `time_zone` is Seam's current field, `timezone` the deprecated one (@seamapi/types).
+      location: z.object({
+        location_name: z.string(),
+        time_zone: z.string().optional(),
+        timezone: z.string().optional(),
+      }),
       // Kept loose on purpose: whatever the fixture says is what /devices/get answers.
       properties: z.record(z.string(), z.unknown()),
     }),

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createFake, type Fake } from '@seamapi/fake-seam-connect';
-import { createRoutes } from './api';
+import { createRoutes, type CreateRequestLog } from './api';
 import { CodeStore, type AccessCodeStatus, type SimAccessCode } from './codes';
 import { createControl } from './control';
 import { EventLog, type SimEvent } from './events';
@@ -70,6 +70,8 @@ export interface Simulator {
   fail(accessCodeId: string, errorCode?: string, message?: string): SimAccessCode;
   /** Emits (stores and delivers) an event of any type for a code, from its current state. */
   emit(eventType: string, accessCodeId: string): void;
+  /** Every `/access_codes/create` body received, in order (an online `code` left out). */
+  createRequests(): CreateRequestLog[];
   /** Seam API requests per path since start or the last reset, e.g. {'/access_codes/get': 2}. */
   requestCounts(): Record<string, number>;
   resetCounts(): void;
@@ -102,6 +104,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const seeded = seedFixture(db, loadFixture(opts.fixturePath ?? DEFAULT_FIXTURE_PATH), apiKey);
 
   const faults = new FaultState(opts.faults);
+  const createRequests: CreateRequestLog[] = [];
   const store = new CodeStore(db);
   const events = new EventLog(db, opts.eventOrder);
   const webhooks = new WebhookDispatcher(
@@ -137,7 +140,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     port: opts.port ?? 0,
     fakeUrl: `http://127.0.0.1:${fakePort}`,
     db,
-    routes: createRoutes({ db, store, events, lifecycle, faults, emit }),
+    routes: createRoutes({ db, store, createRequests, events, lifecycle, faults, emit }),
     faults,
     control: createControl(() => {
       if (!ref.current) throw new Error('simulator not ready');
@@ -160,6 +163,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     setStatus: (id, status, setOpts) => lifecycle.setStatus(id, status, setOpts),
     fail: (id, errorCode, message) => lifecycle.fail(id, errorCode, message),
     emit: (eventType, id) => lifecycle.emit(eventType, id),
+    createRequests: () => structuredClone(createRequests),
     requestCounts: () => front.requestCounts(),
     resetCounts: () => front.resetCounts(),
     accessCodes: () => store.snapshot(),

@@ -18,6 +18,7 @@ import { closeConnection, createRequestPathConnection, waitUntilReady } from './
 import { createSeamGateway } from './seam/client';
 import { DeviceCache } from './seam/device-cache';
 import { GuestCodeStore } from './store/guest-codes';
+import { LockCodeRegistry } from './store/lock-codes';
 import { storeKeys } from './store/keys';
 import { startWorkers } from './worker';
 
@@ -86,7 +87,13 @@ export async function startService(
         guestCodeRoutes({
           token: config.API_TOKEN,
           store,
-          deps: { store, devices, queues, now: () => new Date() },
+          deps: {
+            store,
+            devices,
+            queues,
+            lockCodes: new LockCodeRegistry(apiRedis, storeKeys(config.QUEUE_PREFIX).lockCodes),
+            now: () => new Date(),
+          },
           limits,
         }),
       );

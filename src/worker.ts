@@ -19,6 +19,7 @@ import { createSeamGateway } from './seam/client';
 import { AccessCodeFreshness } from './store/access-code-freshness';
 import { GuestCodeStore } from './store/guest-codes';
 import { IgnoredEvents } from './store/ignored-events';
+import { LockCodeRegistry } from './store/lock-codes';
 import { storeKeys } from './store/keys';
 import { NotificationClaims } from './store/notification-claims';
 import { DeviceRateLimiter } from './store/rate-limiter';
@@ -135,6 +136,8 @@ export async function startWorkers(opts: {
 
   /** Aborted when the workers start closing: a long sweep walk stops early. */
   const shutdown = new AbortController();
+  const lockCodes = new LockCodeRegistry(redis, keys.lockCodes);
+
   const backoff = seamBackoff(config.SEAM_RETRY_BASE_MS, config.SEAM_RETRY_MAX_MS);
   const common = {
     connection: redis,
@@ -172,6 +175,7 @@ export async function startWorkers(opts: {
         store,
         seam,
         rateLimit,
+        lockCodes,
         queues,
         now,
         logger,

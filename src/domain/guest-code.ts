@@ -52,10 +52,23 @@ export interface GuestCodeRequest {
 export interface TrackedAccessCode {
   access_code_id: string;
   generation: number;
+  /** Seam's status, forward-only; 'unknown' is shown as Seam says it (account disconnected). */
   status: SeamStatus;
+  /** The last known status while Seam says 'unknown', so ordering survives it. */
+  last_known_status?: SeamStatus;
   errors: string[];
+  /** Seam's warning codes on the code now (e.g. delay_in_setting_on_device). */
+  warnings?: string[];
+  /** The window Seam stored for the code (read after the create and on every reconcile). */
+  starts_at?: string | null;
+  ends_at?: string | null;
+  /** Set once the stored window was found further from the plan than the rounding asked for. */
+  window_alerted?: boolean;
   /** First time a failure that does not heal by itself was seen on this code. */
   failing_since?: string;
+  /** First time the code was seen in a state that needs a soon recheck (set without a PIN,
+   *  removing before the guest was told). */
+  pending_since?: string;
   superseded: boolean;
   created_at: string;
 }
@@ -154,4 +167,33 @@ export function carriesTag(name: string, tag: string): boolean {
 
 export function activeCode(gc: GuestCode): TrackedAccessCode | undefined {
   return gc.access_codes.find((c) => c.access_code_id === gc.active_access_code_id);
+}
+
+/**
+ * The window a guest is told for one access code: what Seam stored for it when known, else the
+ * plan. A one-time-use code Seam stores without `ends_at` (Seam's guide shows `ends_at: None`)
+ * lasts 24 hours from its start ("valid for 24 hours from the `starts_at`").
+ */
+export function guestWindow(
+  gc: GuestCode,
+  accessCodeId: string | undefined,
+): { starts_at: string; ends_at: string; source: 'seam' | 'plan' } {
+  const code = gc.access_codes.find((c) => c.access_code_id === accessCodeId);
+  const start = code?.starts_at ? Date.parse(code.starts_at) : NaN;
+  if (!Number.isFinite(start)) {
+    return { starts_at: gc.plan.starts_at, ends_at: gc.plan.ends_at, source: 'plan' };
+  }
+  const end = code?.ends_at
+    ? Date.parse(code.ends_at)
+    : gc.plan.kind === 'one_time_use'
+      ? start + 24 * 3600_000
+      : NaN;
+  if (!Number.isFinite(end)) {
+    return { starts_at: gc.plan.starts_at, ends_at: gc.plan.ends_at, source: 'plan' };
+  }
+  return {
+    starts_at: new Date(start).toISOString(),
+    ends_at: new Date(end).toISOString(),
+    source: 'seam',
+  };
 }

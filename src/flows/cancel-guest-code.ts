@@ -1,4 +1,4 @@
-import type { GuestCode } from '../domain/guest-code';
+import { guestWindow, type GuestCode } from '../domain/guest-code';
 import type { GuestCodeStore } from '../store/guest-codes';
 
 export interface CancelOutcome {
@@ -30,6 +30,6 @@ export async function cancelGuestCode(
   const note = !created
     ? 'Cancelled. No code was created on the lock and none will be.'
     : `Cancelled. ${told ? 'The guest was already told the PIN. ' : 'The guest will not be told the PIN. '}` +
-      `The offline code${record.create_in_flight && record.access_codes.length === 0 ? ' (if the pending creation went through)' : ''} stays valid on the lock until ${record.plan.ends_at}: offline codes cannot be revoked through the Seam API.`;
+      `The offline code${record.create_in_flight && record.access_codes.length === 0 ? ' (if the pending creation went through)' : ''} stays valid on the lock until ${guestWindow(record, record.active_access_code_id).ends_at}: offline codes cannot be revoked through the Seam API.`;
   return { record, note };
 }

@@ -5,14 +5,20 @@ import {
   type GuestCode,
   type TrackedAccessCode,
 } from '../domain/guest-code';
+import type { Manufacturer } from '../domain/device-profile';
+import { storedWindowDifference } from '../domain/lifecycle';
+import { decideLockLimits, lockClaimFor } from '../domain/lock-limits';
 import type { Logger } from '../logger';
 import { SeamCallError, type SeamAccessCode, type SeamGateway } from '../seam/client';
 import type { GuestCodeStore } from '../store/guest-codes';
+import type { LockCodeRegistry } from '../store/lock-codes';
 
 export interface CreateSeamCodeDeps {
   store: GuestCodeStore;
   seam: Pick<SeamGateway, 'createOfflineAccessCode' | 'listAccessCodes'>;
   rateLimit: { take(deviceId: string): Promise<number> };
+  /** The per-lock limits' counts, shared by every worker (src/store/lock-codes.ts). */
+  lockCodes: Pick<LockCodeRegistry, 'reserve' | 'release'>;
   queues: { enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown> };
   now: () => Date;
   logger: Logger;
@@ -67,6 +73,30 @@ export async function createSeamCode(
   const waitMs = await deps.rateLimit.take(gc.device.device_id);
   if (waitMs > 0) return { kind: 'rate_limited', waitMs };
 
+  // The lock's own limits (igloohome): a place is claimed before the create is sent, so two
+  // workers never both take the last one; a replacement is held to them like any code.
+  const claim = lockClaimFor(gc.device.manufacturer as Manufacturer, gc.plan);
+  if (claim) {
+    const now = deps.now().getTime();
+    const { added, usage } = await deps.lockCodes.reserve(gc.device.device_id, tag, claim, now);
+    if (!added) {
+      const decision = decideLockLimits(claim, usage);
+      if (decision.kind === 'wait') {
+        logger.info(
+          { guestCodeId: gc.id, limit: decision.limit, untilMs: decision.untilMs },
+          'creation waits for a place on the lock',
+        );
+        return { kind: 'rate_limited', waitMs: Math.max(1000, decision.untilMs - now) };
+      }
+      const refused =
+        decision.kind === 'refuse'
+          ? decision.violation
+          : { code: 'igloohome_pin_limit', message: 'no place on the lock' };
+      await failCreation(deps, gc.id, { code: refused.code, message: refused.message });
+      return { kind: 'failed', code: refused.code };
+    }
+  }
+
   const marked = await store.update(gc.id, (cur) => {
     if (cur.status !== 'requested' || cur.generation !== job.generation) return undefined;
     const at = deps.now().toISOString();
@@ -91,14 +121,23 @@ export async function createSeamCode(
   }
 
   const plan = gc.plan;
+  // Exactly what the plan says goes to Seam: the stay's own strings when no rounding is needed,
+  // the rounded window otherwise (records from before seam_request existed: the plan's window).
+  const times = plan.seam_request ?? {
+    starts_at: plan.starts_at,
+    ...(plan.kind === 'one_time_use' ? {} : { ends_at: plan.ends_at }),
+    max_time_rounding: plan.max_time_rounding,
+  };
   try {
     const created = await seam.createOfflineAccessCode({
       device_id: gc.device.device_id,
       name: seamCodeName(gc.request.guest.name, tag),
-      starts_at: plan.starts_at,
-      ...(plan.kind === 'one_time_use' ? {} : { ends_at: plan.ends_at }),
+      starts_at: times.starts_at,
+      ...(times.ends_at !== undefined && plan.kind !== 'one_time_use'
+        ? { ends_at: times.ends_at }
+        : {}),
       is_one_time_use: plan.kind === 'one_time_use',
-      max_time_rounding: plan.max_time_rounding,
+      max_time_rounding: times.max_time_rounding,
     });
     return record(deps, marked, created, 'created');
   } catch (err) {
@@ -119,6 +158,10 @@ export async function createSeamCode(
       if (f.kind === 'outcome_unknown') {
         const found = await findTagged(deps, marked, tag).catch(() => undefined);
         if (found) return record(deps, marked, found, 'adopted');
+      } else if (claim) {
+        // Seam refused it: no code was made, so it takes no place on the lock. (An unknown
+        // outcome keeps its place: a code may exist that the list did not show yet.)
+        await deps.lockCodes.release(gc.device.device_id, tag);
       }
       await failCreation(deps, gc.id, {
         code: f.code,
@@ -160,8 +203,12 @@ async function record(
       errors: [],
       superseded: false,
       created_at: at,
+      // What Seam stored, from its answer; the reconcile queued below compares it with the plan.
+      ...(code.starts_at !== undefined ? { starts_at: code.starts_at } : {}),
+      ...(code.ends_at !== undefined ? { ends_at: code.ends_at } : {}),
     };
     const { create_in_flight: _done, ...rest } = cur;
+    const differs = storedWindowDifference(cur, code.starts_at, code.ends_at);
     return {
       record: {
         ...rest,
@@ -181,6 +228,9 @@ async function record(
               : 'found the code a previous attempt created; adopted it instead of creating another',
           access_code_id: code.access_code_id,
         },
+        ...(differs
+          ? [{ at, type: 'stored_window', message: differs, access_code_id: code.access_code_id }]
+          : []),
       ],
       indexAccessCodes: [code.access_code_id],
     };

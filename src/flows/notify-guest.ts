@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { giveUpNotification, UNDELIVERED } from '../domain/endings';
-import type { GuestCode } from '../domain/guest-code';
+import { guestWindow, type GuestCode } from '../domain/guest-code';
 import type { Logger } from '../logger';
 import type { EmailSender } from '../notify/email';
 import { composeGuestMessage } from '../notify/guest-message';
@@ -109,12 +109,15 @@ export async function notifyGuest(
     const replacesPrevious = gc.access_codes.some(
       (c) => c.superseded && gc.notifications.some((n) => n.access_code_id === c.access_code_id),
     );
+    // The window Seam stored for this code (read after the create and on every reconcile);
+    // the plan only when Seam's answer never carried one.
+    const window = guestWindow(gc, job.access_code_id);
     const message = composeGuestMessage({
       guestName: gc.request.guest.name,
       lockName: gc.device.name,
       pin: code.code,
-      startsAt: gc.plan.starts_at,
-      endsAt: gc.plan.ends_at,
+      startsAt: window.starts_at,
+      endsAt: window.ends_at,
       timezone: gc.plan.timezone,
       kind: gc.plan.kind,
       caveats: gc.plan.caveats,
@@ -141,11 +144,18 @@ export async function notifyGuest(
             lock_name: gc.device.name,
             guest: gc.request.guest,
             pin: code.code,
-            starts_at: gc.plan.starts_at,
-            ends_at: gc.plan.ends_at,
+            starts_at: window.starts_at,
+            ends_at: window.ends_at,
+            window_source: window.source,
             timezone: gc.plan.timezone,
             kind: gc.plan.kind,
             caveats: gc.plan.caveats,
+            warnings: (gc.plan.warnings ?? []).map(({ code: c, field, minutes, message: m }) => ({
+              code: c,
+              field,
+              minutes,
+              message: m,
+            })),
             replaces_previous: replacesPrevious,
             message: { subject: message.subject, text: message.text },
           },
@@ -247,9 +257,13 @@ export async function sendAlert(
   const { webhook } = deps;
   if (!webhook) return 'skipped';
   const gc = await deps.store.get(job.guest_code_id);
+  // An alert about a guest code that goes on (e.g. Seam stored another window) is not a
+  // failure; one about a code that ended without the guest told (failed, undelivered) is.
+  const ended = !gc || gc.status === 'failed' || gc.status === 'undelivered';
+  const type = ended ? 'guest_code.failed' : 'guest_code.alert';
   await reported(deps, 'alert_webhook', () =>
     webhook.send(
-      'guest_code.failed',
+      type,
       {
         guest_code_id: job.guest_code_id,
         reference: gc?.reference,

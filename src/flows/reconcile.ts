@@ -75,6 +75,12 @@ function toSnapshot(code: Awaited<ReturnType<SeamGateway['getAccessCode']>>): Ac
     has_pin: typeof code.code === 'string' && code.code.length > 0,
     errors: (code.errors ?? []).map((e) => e.error_code),
     warnings: (code.warnings ?? []).map((w) => w.warning_code),
+    // The window Seam stored: kept on the guest code and used in the guest's message.
+    ...(code.starts_at !== undefined ? { starts_at: code.starts_at } : {}),
+    ...(code.ends_at !== undefined ? { ends_at: code.ends_at } : {}),
+    ...(typeof code.is_offline_access_code === 'boolean'
+      ? { is_offline_access_code: code.is_offline_access_code }
+      : {}),
   };
 }
 
@@ -143,6 +149,13 @@ export async function reconcileAccessCode(
         if (await replaceCode(deps, gc.id, accessCodeId, effect.reason)) {
           deps.onReplaced?.(effect.kind);
         }
+        break;
+      case 'alert':
+        deps.logger.warn(
+          { guestCodeId: gc.id, reference: gc.reference, alertCode: effect.code },
+          effect.message,
+        );
+        await deps.queues.enqueueAlert(gc.id, effect.code, effect.message);
         break;
       case 'fail':
         deps.logger.error(

@@ -1,8 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { lockProfileFromDevice, type DeviceFacts } from '../domain/device-profile';
 import type { GuestCode, GuestCodeRequest } from '../domain/guest-code';
+import { decideLockLimits, lockClaimFor } from '../domain/lock-limits';
 import { planOfflineCode, type RuleViolation } from '../domain/rules';
 import { SeamCallError } from '../seam/client';
+import type { LockCodeRegistry } from '../store/lock-codes';
 
 export interface RequestGuestCodeDeps {
   store: {
@@ -13,6 +15,8 @@ export interface RequestGuestCodeDeps {
     ): Promise<{ created: boolean; record: GuestCode }>;
   };
   devices: { get(deviceId: string): Promise<DeviceFacts> };
+  /** The per-lock limits' counts (src/store/lock-codes.ts). */
+  lockCodes: Pick<LockCodeRegistry, 'usage'>;
   queues: { enqueueCreate(guestCodeId: string, generation: number): Promise<unknown> };
   now: () => Date;
 }
@@ -71,6 +75,15 @@ export async function requestGuestCode(
   const now = deps.now();
   const planned = planOfflineCode(profile.profile, req, now);
   if (!planned.ok) return { kind: 'rejected', violations: planned.violations };
+
+  // A per-lock limit that waiting cannot lift is refused here, before anything is recorded;
+  // one that a code's end will lift is left to the worker, which waits for it.
+  const claim = lockClaimFor(profile.profile.manufacturer, planned.plan);
+  if (claim) {
+    const usage = await deps.lockCodes.usage(req.device_id, claim, now.getTime());
+    const decision = decideLockLimits(claim, usage);
+    if (decision.kind === 'refuse') return { kind: 'rejected', violations: [decision.violation] };
+  }
 
   const at = now.toISOString();
   const record: GuestCode = {

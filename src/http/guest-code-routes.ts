@@ -1,5 +1,10 @@
 import express, { Router } from 'express';
-import { isGuestCodeId, type GuestCode, type TimelineEntry } from '../domain/guest-code';
+import {
+  guestWindow,
+  isGuestCodeId,
+  type GuestCode,
+  type TimelineEntry,
+} from '../domain/guest-code';
 import { RULE_VIOLATION_CODES } from '../domain/rules';
 import { cancelGuestCode } from '../flows/cancel-guest-code';
 import { requestGuestCode, type RequestGuestCodeDeps } from '../flows/request-guest-code';
@@ -24,10 +29,20 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
       is_one_time_use: gc.request.is_one_time_use,
       max_time_rounding: gc.request.max_time_rounding,
     },
-    planned: gc.plan,
+    // Records written before warnings and seam_request existed get them derived.
+    planned: {
+      ...gc.plan,
+      warnings: gc.plan.warnings ?? [],
+      seam_request: gc.plan.seam_request ?? {
+        starts_at: gc.plan.starts_at,
+        ...(gc.plan.kind === 'one_time_use' ? {} : { ends_at: gc.plan.ends_at }),
+        max_time_rounding: gc.plan.max_time_rounding,
+      },
+    },
+    window: guestWindow(gc, gc.active_access_code_id),
     access_code_ids: gc.access_codes.map((c) => c.access_code_id),
     active_access_code_id: gc.active_access_code_id ?? null,
-    access_codes: gc.access_codes,
+    access_codes: gc.access_codes.map((c) => ({ ...c, warnings: c.warnings ?? [] })),
     create_attempts: gc.create_attempts,
     replacements: gc.replacements,
     resends: gc.resends ?? 0,

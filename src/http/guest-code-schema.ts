@@ -1,7 +1,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { GUEST_CODE_STATUSES, SEAM_STATUS_ORDER } from '../domain/guest-code';
-import { RULE_VIOLATION_CODES } from '../domain/rules';
+import { PLAN_WARNING_CODES, RULE_VIOLATION_CODES } from '../domain/rules';
 
 // Adds `.openapi()` (metadata only): parsing is unchanged, and /openapi.json is generated from
 // these very schemas, so the document cannot describe a body the code does not accept.
@@ -111,13 +111,47 @@ export const ruleViolationSchema = z
   .strict()
   .openapi('RuleViolation');
 
+export const planWarningSchema = z
+  .object({
+    code: z.enum(PLAN_WARNING_CODES).openapi({
+      description:
+        'starts_later / ends_earlier take time from the guest; starts_earlier / ends_later open the door outside the stay',
+    }),
+    field: z.enum(['starts_at', 'ends_at']),
+    minutes: z.number().int().min(0).openapi({ description: 'by how much, rounded up' }),
+    requested: isoDateTime,
+    planned: isoDateTime,
+    message: z.string(),
+  })
+  .strict()
+  .openapi('PlanWarning', {
+    description: 'one end of the planned window that differs from the stay',
+  });
+
 const accessCodeSchema = z
   .object({
     access_code_id: z.string(),
     generation: z.number().int().min(0),
-    status: z.enum([...SEAM_STATUS_ORDER, 'unknown']),
-    errors: z.array(z.string()),
+    status: z.enum([...SEAM_STATUS_ORDER, 'unknown']).openapi({
+      description:
+        "Seam's status, forward-only; 'unknown' as Seam reports it (account disconnected)",
+    }),
+    last_known_status: z.enum([...SEAM_STATUS_ORDER, 'unknown']).optional(),
+    errors: z.array(z.string()).openapi({ description: "Seam's error codes on the code now" }),
+    warnings: z.array(z.string()).openapi({
+      description: "Seam's warning codes on the code now, e.g. delay_in_setting_on_device",
+    }),
+    starts_at: isoDateTime.nullable().optional().openapi({
+      description:
+        'the window Seam stored for this code (read after the create and on every reconcile)',
+    }),
+    ends_at: isoDateTime.nullable().optional(),
+    window_alerted: z.boolean().optional().openapi({
+      description:
+        'an alert went out: the stored window is further from the plan than the rounding asked for',
+    }),
     failing_since: isoDateTime.optional(),
+    pending_since: isoDateTime.optional(),
     superseded: z.boolean(),
     created_at: isoDateTime,
   })
@@ -164,19 +198,53 @@ export const guestCodeSchema = z
     planned: z
       .object({
         kind: z.enum(['hourly_bound', 'daily_bound', 'one_time_use']),
-        starts_at: isoDateTime,
+        starts_at: isoDateTime.openapi({
+          description: 'the window we expect Seam to store, after any rounding (UTC)',
+        }),
         ends_at: isoDateTime,
-        max_time_rounding: z.enum(['1hour', '1day']),
+        max_time_rounding: z.enum(['1hour', '1day']).openapi({
+          description: "what is sent to Seam: '1day' for daily-bound codes, else '1hour'",
+        }),
         timezone: z.string(),
         time_slot: z
-          .object({ name: z.string(), prefix: z.number(), user_level_id: z.string() })
+          .object({
+            name: z.string().nullable(),
+            prefix: z.number().nullable(),
+            user_level_id: z.string().nullable(),
+          })
           .strict()
           .optional()
           .openapi({ description: "dormakaba Oracode only: the lock's time slot (user level)" }),
         caveats: z.array(z.string()),
+        warnings: z.array(planWarningSchema).openapi({
+          description:
+            'every way the planned window differs from the stay (empty: sent exactly as asked)',
+        }),
+        seam_request: z
+          .object({
+            starts_at: isoDateTime,
+            ends_at: isoDateTime.optional(),
+            max_time_rounding: z.enum(['1hour', '1day']),
+          })
+          .strict()
+          .openapi({
+            description:
+              "exactly what goes to Seam's /access_codes/create: the request's own strings when no rounding is needed",
+          }),
       })
       .strict()
-      .openapi({ description: 'the window after rounding, as sent to Seam' }),
+      .openapi({ description: 'the window after rounding, and what is sent to Seam' }),
+    window: z
+      .object({
+        starts_at: isoDateTime,
+        ends_at: isoDateTime,
+        source: z.enum(['seam', 'plan']),
+      })
+      .strict()
+      .openapi({
+        description:
+          "the window the guest is told: what Seam stored for the active code ('seam'), else the plan ('plan')",
+      }),
     access_code_ids: z.array(z.string()),
     active_access_code_id: z.string().nullable(),
     access_codes: z.array(accessCodeSchema),

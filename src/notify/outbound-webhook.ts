@@ -7,6 +7,8 @@ export const OUTBOUND_EVENT_TYPES = [
   'guest_code.ready',
   'guest_code.replaced',
   'guest_code.failed',
+  /** An ops alert about a guest code that goes on (no PIN): e.g. Seam stored another window. */
+  'guest_code.alert',
 ] as const;
 export type OutboundEventType = (typeof OUTBOUND_EVENT_TYPES)[number];
 

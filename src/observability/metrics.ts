@@ -34,7 +34,7 @@ export const QUEUE_STATES = [
 ] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
 
-/** `alert_webhook` is the ops alert (`guest_code.failed`), sent through the same webhook. */
+/** `alert_webhook` is the ops alert (`guest_code.failed` / `guest_code.alert`), sent through the same webhook. */
 export const NOTIFICATION_CHANNELS = ['email', 'webhook', 'alert_webhook'] as const;
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
 export const NOTIFICATION_OUTCOMES = ['sent', 'failed'] as const;

@@ -13,6 +13,7 @@ export function storeKeys(prefix: string) {
     notifyClaim: (guestCodeId: string, accessCodeId: string, channel: string) =>
       `${prefix}:notify:${guestCodeId}:${accessCodeId}:${channel}`,
     deviceRate: (deviceId: string) => `${prefix}:rate:create:${deviceId}`,
+    lockCodes: (deviceId: string) => `${prefix}:lock-codes:${deviceId}`,
     deviceCache: (deviceId: string) => `${prefix}:device:${deviceId}`,
     sweepCursor: `${prefix}:sweep:events-since`,
   };

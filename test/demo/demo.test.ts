@@ -45,6 +45,8 @@ describe('npm run demo', () => {
     expect(row('BK-1002')).toContain('igloohome daily');
     expect(row('BK-1003')).toContain('igloohome one-time');
     expect(row('BK-1004')).toContain('dormakaba slot');
+    // 16:00 -> 12:00 on the 3pm-11am slot: the answer says what moved
+    expect(out).toMatch(/ends_earlier: The code ends 1 hour before the requested ends_at/);
     expect(row('BK-1005')).toContain('rejected 422 igloohome_duration_gap');
     expect(summary).toContain('Guest notifications: 4 emails, 4 guest_code.ready webhooks.');
     // The service's own metrics agree: one Seam code per accepted booking, four guests told.

@@ -459,12 +459,12 @@ describe('provisioning offline access codes', () => {
       );
     });
 
-    it('dormakaba window near no slot, on a lock with a 24-hour slot, 1h rounding: 422 rounding_exceeds_max', async () => {
+    it('dormakaba window near no slot, 1h rounding: 422 no_matching_time_slot naming the nearest slot and what 1d would open', async () => {
       const start = DateTime.now()
         .setZone('Europe/Berlin')
         .plus({ days: 3 })
         .set({ hour: 3, minute: 0, second: 0, millisecond: 0 });
-      await rejected(
+      const body = await rejected(
         {
           ...valid(),
           device_id: dorma,
@@ -472,8 +472,19 @@ describe('provisioning offline access codes', () => {
           ends_at: start.plus({ hours: 26 }).toISO(),
         },
         422,
-        'rounding_exceeds_max',
+        'no_matching_time_slot',
       );
+      const [v] = body.error.details;
+      expect(v.details.available_slots.map((x: { prefix: number }) => x.prefix)).toEqual([
+        123, 124, 126,
+      ]);
+      expect(v.details.nearest_slot.prefix).toBeDefined();
+      // the fixture's 24-hour slot keeps the code within the stay's own dates: offered
+      expect(v.details.day_rounding_option).toMatchObject({
+        max_time_rounding: '1d',
+        opens_before_stay_minutes: 180,
+      });
+      expect(body.error.message).toMatch(/cannot be revoked/);
     });
   });
 

@@ -102,6 +102,8 @@ function guestCode(over: Partial<GuestCode> = {}): GuestCode {
       max_time_rounding: '1hour',
       timezone: 'UTC',
       caveats: [],
+      warnings: [],
+      seam_request: { ...window, max_time_rounding: '1hour' },
     },
     status: 'requested',
     generation: 0,
@@ -160,8 +162,10 @@ async function afterEverything(h: Harness): Promise<string> {
 }
 
 /** A Seam code on the simulator (any name) to hang events on. */
+let codesMade = 0;
 async function seamCode(h: Harness): Promise<string> {
-  const window = hourlyWindow(3, 24);
+  // A window of its own each time: igloohome takes at most 3 codes with one window.
+  const window = hourlyWindow(3, 24 + ++codesMade);
   const code = await h.seam.createOfflineAccessCode({
     device_id: h.sim.devices.igloohome[0]!,
     name: `noise ${randomUUID().slice(0, 6)}`,

@@ -42,8 +42,9 @@ describe('a notification that gives up', () => {
       body: {
         device_id: s.sim.devices.igloohome[0],
         guest: { name: 'Grace', email },
-        ...hourlyWindow(2, 24),
-        reference: `undelivered-${++seq}`,
+        // A window of its own per booking: igloohome takes at most 3 codes with one window.
+        ...hourlyWindow(2, 24 + ++seq),
+        reference: `undelivered-${seq}`,
       },
     });
     expect(res.status).toBe(202);

@@ -118,8 +118,17 @@ describe('rolling restart of ingress and worker processes under load', () => {
     expect(bookingAnswers.filter((s) => s !== 202)).toEqual([]);
 
     expect(sent.filter((r) => !r.acknowledged)).toEqual([]);
-    const view = await inboxView(d.redis.url, d.prefix);
-    const lost = sent.filter((r) => !view.byDelivery.has(r.id)).map((r) => r.id);
+    // The stream runs until the restart is over: on a slow machine that is more than the 5,000
+    // completed jobs retention keeps, and the oldest are trimmed, not lost (their dedupe keys
+    // are still there, and nothing is left waiting, active, delayed or failed).
+    const view = await inboxView(
+      d.redis.url,
+      d.prefix,
+      sent.map((r) => r.id),
+    );
+    const lost = sent
+      .filter((r) => !view.byDelivery.has(r.id) && !view.trimmed.has(r.id))
+      .map((r) => r.id);
     const twice = [...view.byDelivery].filter(([, states]) => states.length !== 1);
     const unfinished = [...view.byDelivery].filter(([, [state]]) => state !== 'completed');
     expect(lost).toEqual([]);

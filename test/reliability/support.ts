@@ -291,10 +291,20 @@ export interface InboxView {
   reruns: number;
   /** Why failed jobs failed (a few), for the assertion message. */
   failedReasons: string[];
+  /**
+   * Of the `expected` delivery ids with no job left, those whose dedupe key is still in Redis:
+   * completed jobs trimmed by retention (removeOnComplete keeps the newest 5,000). The key is
+   * written in the same script as the job, so a delivery lost with its job has no key either.
+   */
+  trimmed: Set<string>;
 }
 
 /** Every job in the events queue of `prefix`, by delivery id. */
-export async function inboxView(redisUrl: string, prefix: string): Promise<InboxView> {
+export async function inboxView(
+  redisUrl: string,
+  prefix: string,
+  expected: string[] = [],
+): Promise<InboxView> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(QUEUES.events, { connection, prefix });
   try {
@@ -316,7 +326,11 @@ export async function inboxView(redisUrl: string, prefix: string): Promise<Inbox
       }
     }
     const counts = (await queue.getJobCounts(...states)) as Record<string, number>;
-    return { byDelivery, counts, reruns, failedReasons };
+    const trimmed = new Set<string>();
+    for (const id of expected.filter((e) => !byDelivery.has(e))) {
+      if (await connection.exists(`${prefix}:${QUEUES.events}:de:${id}`)) trimmed.add(id);
+    }
+    return { byDelivery, counts, reruns, failedReasons, trimmed };
   } finally {
     await queue.close();
     connection.disconnect();

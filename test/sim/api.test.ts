@@ -59,6 +59,13 @@ describe('devices', () => {
     expect((lock as unknown as { location: { timezone: string } }).location.timezone).toBe(
       'Europe/London',
     );
+    expect(lock.can_program_offline_access_codes).toBe(true);
+    // Flat 2 has only Seam's current location.time_zone field (timezone is deprecated)
+    const flat2 = (await seam.devices.get({ device_id: igloo2 })) as unknown as {
+      location: { time_zone?: string; timezone?: string };
+    };
+    expect(flat2.location).toMatchObject({ time_zone: 'Europe/London' });
+    expect(flat2.location.timezone).toBeUndefined();
     const other = await seam.devices.get({ device_id: unsupported });
     expect(other.properties.offline_access_codes_enabled).toBe(false);
   });
@@ -80,6 +87,8 @@ describe('devices', () => {
       '00:00:00[America/New_York]-23:59:00[America/New_York]',
       '15:00:00[America/New_York]-11:00:00[America/New_York]',
       '07:00:00[America/New_York]-19:00:00[America/New_York]',
+      '10:00:00-05:00[America/New_York]-12:00:00-05:00[America/New_York]',
+      '18:00[America/New_York]-09:00[America/New_York]',
       '00:00:00[America/New_York]-23:59:00[America/New_York]',
     ]);
     expect(metadata.predefined_time_slots.filter((s) => s.is_master)).toHaveLength(1);
@@ -161,6 +170,26 @@ describe('manufacturer rules', () => {
     );
   });
 
+  // @seamapi/types: properties.offline_access_codes_enabled is "deprecated: use
+  // device.can_program_offline_access_codes"
+  it('the current can_program_offline_access_codes: false wins over the deprecated flag', async () => {
+    const local = await startSimulator({ autoAdvance: false });
+    try {
+      const client = SeamHttp.fromApiKey(local.apiKey, { endpoint: local.url });
+      const [lock] = local.devices.igloohome as [string];
+      local.fake.database.updateDevice({
+        device_id: lock,
+        can_program_offline_access_codes: false,
+      } as unknown as Parameters<typeof local.fake.database.updateDevice>[0]);
+      const err = await rejection(
+        client.accessCodes.create(offline(lock, '2030-01-01T10:00:00Z', '2030-01-01T12:00:00Z')),
+      );
+      expect(err.message).toMatch(/does not support offline access codes/);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('igloohome: hourly-bound up to 672 h, longer only daily-bound', async () => {
     await expect(
       seam.accessCodes.create(offline(igloo, '2030-04-01T10:00:00Z', '2030-04-29T10:00:00Z')),
@@ -238,6 +267,122 @@ describe('manufacturer rules', () => {
       seam.accessCodes.create(offline(berlin, '2030-01-10T14:00:00Z', '2030-02-20T10:00:00Z')),
       /at most 31 days/,
     );
+  });
+
+  // seamapi/docs offline-access-codes.md: "the Seam API returns an error if `max_time_rounding`
+  // is `1hour` and the necessary rounding amount exceeds one hour"; with `1d` "Seam rounds the
+  // time period that you specify to the nearest day". The code carries the rounded window.
+  it('igloohome: stores the window rounded onto the hour, or to the nearest day with 1d', async () => {
+    const hourly = await seam.accessCodes.create(
+      offline(igloo, '2030-08-01T10:20:00Z', '2030-08-02T11:40:00Z'),
+    );
+    expect([hourly.starts_at, hourly.ends_at]).toEqual([
+      '2030-08-01T10:00:00.000Z',
+      '2030-08-02T12:00:00.000Z',
+    ]);
+    const daily = await seam.accessCodes.create(
+      offline(igloo, '2030-08-01T10:00:00Z', '2030-09-10T21:00:00Z', { max_time_rounding: '1d' }),
+    );
+    expect(daily.ends_at).toBe('2030-09-10T10:00:00.000Z'); // 40 d 11 h: nearest day is 40
+  });
+
+  // creating-igloohome-offline-access-codes.md: one-time-use "Lasts for 24 hours"; the guide's
+  // responses store it without ends_at.
+  it('igloohome: one-time-use is stored from the hour, without ends_at', async () => {
+    const code = await seam.accessCodes.create(
+      offline(igloo, '2030-08-03T09:30:00Z', undefined, { is_one_time_use: true }),
+    );
+    expect(code.starts_at).toBe('2030-08-03T09:00:00.000Z');
+    expect(code.ends_at ?? null).toBeNull();
+  });
+
+  // "Maximum number of hourly-bound codes per hour | 3" (read: live codes with the same start
+  // and end on the lock, the algoPIN grid).
+  it('igloohome: at most 3 codes with the same window on a lock', async () => {
+    const window = ['2030-09-01T15:00:00Z', '2030-09-04T11:00:00Z'] as const;
+    for (let i = 0; i < 3; i++) await seam.accessCodes.create(offline(igloo2, ...window));
+    await expectInvalid(
+      seam.accessCodes.create(offline(igloo2, ...window)),
+      /at most 3 offline access codes with the same start and end/,
+    );
+    // a window an hour later is another slot
+    await expect(
+      seam.accessCodes.create(offline(igloo2, '2030-09-01T16:00:00Z', window[1])),
+    ).resolves.toMatchObject({ status: 'unset' });
+  });
+
+  // "Total maximum number of offline codes | 199 PINs, including online and offline PINs."
+  it('igloohome: past 199 live codes a new one is stored with no_space_for_access_code_on_device', async () => {
+    const local = await startSimulator({ autoAdvance: false });
+    try {
+      const client = SeamHttp.fromApiKey(local.apiKey, { endpoint: local.url });
+      const [lock] = local.devices.igloohome as [string];
+      const base = Date.parse('2031-01-01T00:00:00Z');
+      for (let i = 0; i < 199; i++) {
+        const start = new Date(base + i * 3_600_000).toISOString();
+        const end = new Date(base + (i + 48) * 3_600_000).toISOString();
+        await client.accessCodes.create(offline(lock, start, end));
+      }
+      const full = await client.accessCodes.create(
+        offline(lock, '2031-02-01T00:00:00Z', '2031-02-02T00:00:00Z'),
+      );
+      expect(full.errors.map((e) => e.error_code)).toEqual(['no_space_for_access_code_on_device']);
+    } finally {
+      await local.close();
+    }
+  });
+
+  // programming-offline-access-codes-on-dormakaba-oracode-locks.md: "The access code will use
+  // the time slot's times, not your exact booking times."
+  it('dormakaba: stores the slot times, with the user level, within 1 hour', async () => {
+    const code = await seam.accessCodes.create(
+      offline(berlin, '2030-01-10T14:40:00Z', '2030-01-12T10:30:00Z'),
+    );
+    expect([code.starts_at, code.ends_at]).toEqual([
+      '2030-01-10T14:00:00.000Z',
+      '2030-01-12T10:00:00.000Z',
+    ]);
+    expect(code.dormakaba_oracode_metadata).toMatchObject({
+      user_level_id: '7d0a3c5e-5b1d-4b53-9f2e-2f3c3f0e7a24',
+      user_level_name: 'User 124 D 3pm-11am',
+    });
+  });
+
+  // Same page: is_one_shot "not currently supported"; creating-dormakaba-oracode-offline-access-
+  // codes.md: a biweekly user level's codes are "valid for two weeks".
+  it('dormakaba: never a one-shot slot; a biweekly slot only for two weeks', async () => {
+    // 10:00-12:00 New York fits only the one-shot slot (in its offset+zone TOD form)
+    await expectInvalid(
+      seam.accessCodes.create(offline(newYork, '2030-01-10T15:00:00Z', '2030-01-10T17:00:00Z')),
+      /No time slots found/,
+    );
+    // 18:00 -> 09:00 fits only the biweekly slot: three nights no, fourteen yes
+    await expectInvalid(
+      seam.accessCodes.create(offline(newYork, '2030-01-10T23:00:00Z', '2030-01-13T14:00:00Z')),
+      /No time slots found/,
+    );
+    await expect(
+      seam.accessCodes.create(offline(newYork, '2030-01-10T23:00:00Z', '2030-01-24T14:00:00Z')),
+    ).resolves.toMatchObject({ starts_at: '2030-01-10T23:00:00.000Z' });
+  });
+
+  // "set `max_time_rounding` to `1day` to allow Seam to round up to a full day to match
+  // available slots"
+  it('dormakaba: 1d rounds up to whole days on the 24-hour slot only when no slot is within an hour', async () => {
+    const widened = await seam.accessCodes.create(
+      offline(berlin, '2030-01-10T12:00:00Z', '2030-01-12T13:00:00Z', { max_time_rounding: '1d' }),
+    );
+    expect([widened.starts_at, widened.ends_at]).toEqual([
+      '2030-01-09T23:00:00.000Z',
+      '2030-01-12T22:59:00.000Z',
+    ]);
+    const near = await seam.accessCodes.create(
+      offline(berlin, '2030-01-10T14:30:00Z', '2030-01-12T10:00:00Z', { max_time_rounding: '1d' }),
+    );
+    expect([near.starts_at, near.ends_at]).toEqual([
+      '2030-01-10T14:00:00.000Z',
+      '2030-01-12T10:00:00.000Z',
+    ]);
   });
 
   it('refuses a bad max_time_rounding and online codes on an offline-only lock', async () => {

@@ -6,6 +6,17 @@ import { SeamHttp, SeamHttpApiError } from '@seamapi/http';
 import { startSimulator, type Simulator } from '../../sim/simulator';
 import { startReceiver } from './receiver';
 
+let stays = 0;
+/** A different window each call: igloohome takes at most 3 codes with the same start and end
+ *  (Seam's igloohome guide: "Maximum number of hourly-bound codes per hour | 3"). */
+const nextWindow = () => {
+  const start = Date.parse('2030-02-01T15:00:00Z') + stays++ * 3_600_000;
+  return {
+    starts_at: new Date(start).toISOString(),
+    ends_at: new Date(start + 44 * 3_600_000).toISOString(),
+  };
+};
+
 let sim: Simulator;
 let seam: SeamHttp;
 let device: string;
@@ -25,8 +36,7 @@ afterAll(() => sim.close());
 const body = (name = `guest-${Math.random().toString(36).slice(2)}`) => ({
   device_id: device,
   name,
-  starts_at: '2030-02-01T15:00:00Z',
-  ends_at: '2030-02-03T11:00:00Z',
+  ...nextWindow(),
   is_offline_access_code: true,
 });
 const rawCreate = (payload: object) =>

@@ -46,8 +46,9 @@ function message(r: ProfileResult): string {
 }
 
 describe('lockProfileFromDevice: igloohome', () => {
-  it('builds a profile with the display name, zone from location, no slots', () => {
-    const r = lockProfileFromDevice(igloo({ location: { timezone: 'Asia/Singapore' } }));
+  it('builds a profile with the display name, zone from location.time_zone, no slots', () => {
+    // @seamapi/types device.location.time_zone: the current field (was read as UTC)
+    const r = lockProfileFromDevice(igloo({ location: { time_zone: 'Asia/Singapore' } }));
     expect(r).toEqual({
       ok: true,
       profile: {
@@ -55,29 +56,46 @@ describe('lockProfileFromDevice: igloohome', () => {
         name: 'Front door',
         manufacturer: 'igloohome',
         timezone: 'Asia/Singapore',
+        timezone_source: 'location.time_zone',
         timeSlots: [],
       },
     });
   });
 
-  it('falls back to properties.timezone, then UTC; invalid zones are skipped', () => {
-    const fromProps = lockProfileFromDevice(
-      igloo({ location: null }, { timezone: 'Europe/Berlin' }),
+  it('prefers location.time_zone over the deprecated location.timezone', () => {
+    const r = lockProfileFromDevice(
+      igloo({ location: { time_zone: 'Europe/Berlin', timezone: 'America/New_York' } }),
     );
-    expect(fromProps.ok && fromProps.profile.timezone).toBe('Europe/Berlin');
+    expect(r.ok && r.profile.timezone).toBe('Europe/Berlin');
+  });
+
+  it('falls back to the deprecated location.timezone, then UTC; invalid zones are skipped', () => {
+    const old = lockProfileFromDevice(igloo({ location: { timezone: 'America/New_York' } }));
+    expect(old.ok && [old.profile.timezone, old.profile.timezone_source]).toEqual([
+      'America/New_York',
+      'location.timezone',
+    ]);
     const bad = lockProfileFromDevice(
-      igloo({ location: { timezone: 'Not/AZone' } }, { timezone: 'America/New_York' }),
+      igloo({ location: { time_zone: 'Not/AZone', timezone: 'America/New_York' } }),
     );
     expect(bad.ok && bad.profile.timezone).toBe('America/New_York');
     const none = lockProfileFromDevice(igloo({ location: { timezone: null } }));
     expect(none.ok && none.profile.timezone).toBe('UTC');
   });
 
-  it('accepts the newer can_program_offline_access_codes flag', () => {
+  it('accepts the current top-level can_program_offline_access_codes flag', () => {
     const r = lockProfileFromDevice(
-      igloo({}, { offline_access_codes_enabled: false, can_program_offline_access_codes: true }),
+      igloo({ can_program_offline_access_codes: true }, { offline_access_codes_enabled: false }),
     );
     expect(r.ok).toBe(true);
+  });
+
+  it('a current can_program_offline_access_codes: false is not overridden by the deprecated flag', () => {
+    const r = lockProfileFromDevice(
+      igloo({ can_program_offline_access_codes: false }, { offline_access_codes_enabled: true }),
+    );
+    expect(code(r)).toBe('device_not_capable');
+    expect(message(r)).toMatch(/can_program_offline_access_codes is false/);
   });
 
   it('names: display_name, else properties.name, else device_id', () => {
@@ -102,6 +120,11 @@ describe('lockProfileFromDevice: capability', () => {
     expect(message(r)).toMatch(/offline_access_codes_enabled/);
     expect(message(r)).toMatch(/can_program_offline_access_codes/);
     expect(message(r)).not.toMatch(/does not include 'access_code'/);
+  });
+
+  it('device_not_capable when neither flag is there', () => {
+    const r = lockProfileFromDevice(igloo({}, { offline_access_codes_enabled: undefined }));
+    expect(code(r)).toBe('device_not_capable');
   });
 
   it('names both when both are missing', () => {
@@ -161,18 +184,81 @@ describe('lockProfileFromDevice: dormakaba', () => {
     });
   });
 
-  it('missing zone: device_not_capable naming iana_timezone', () => {
-    const r = lockProfileFromDevice(dorma({ predefined_time_slots: [SLOT_24] }));
+  const ZONELESS = { ...SLOT_24, check_in_time: '00:00:00', check_out_time: '23:59:00' };
+
+  it('missing zone everywhere: device_not_capable naming iana_timezone', () => {
+    const r = lockProfileFromDevice(dorma({ predefined_time_slots: [ZONELESS] }));
     expect(code(r)).toBe('device_not_capable');
     expect(message(r)).toMatch(/iana_timezone/);
   });
 
-  it('unknown zone: device_not_capable quoting it', () => {
+  it('unknown zone and zoneless slots: device_not_capable quoting it', () => {
     const r = lockProfileFromDevice(
-      dorma({ iana_timezone: 'Europe/Atlantis', predefined_time_slots: [SLOT_24] }),
+      dorma({ iana_timezone: 'Europe/Atlantis', predefined_time_slots: [ZONELESS] }),
     );
     expect(code(r)).toBe('device_not_capable');
     expect(message(r)).toContain('Europe/Atlantis');
+  });
+
+  it('no iana_timezone but slots with a zone (or a device location): still capable', () => {
+    // A lock is "not capable" only when it really has no usable slot.
+    const fromSlots = lockProfileFromDevice(dorma({ predefined_time_slots: [SLOT_24] }));
+    expect(fromSlots.ok && [fromSlots.profile.timezone, fromSlots.profile.timezone_source]).toEqual(
+      ['Europe/Tirane', 'the time slots'],
+    );
+    const fromLocation = lockProfileFromDevice({
+      ...dorma({ predefined_time_slots: [ZONELESS] }),
+      location: { time_zone: 'Europe/Berlin' },
+    });
+    expect(fromLocation.ok && fromLocation.profile.timezone).toBe('Europe/Berlin');
+  });
+
+  it('reads every Seam TOD form of check-in/out times', () => {
+    const forms = [
+      ['15:30:00-08:00[America/Los_Angeles]', '11:00:00-08:00[America/Los_Angeles]'],
+      ['15:30:00Z', '11:00:00Z'],
+      ['15:30:00-05:00', '11:00:00-05:00'],
+      ['15:30[PST]', '11:00[PST]'],
+      ['15:30:00.000[Europe/Tirane]', '11:00:00.000[Europe/Tirane]'],
+    ];
+    const slots = forms.map(([i, o], n) => ({
+      ...SLOT_24,
+      prefix: 200 + n,
+      check_in_time: i,
+      check_out_time: o,
+    }));
+    const r = lockProfileFromDevice(
+      dorma({ iana_timezone: 'Europe/Tirane', predefined_time_slots: slots }),
+    );
+    expect(r.ok && r.profile.timeSlots.map((s) => s.prefix)).toEqual([200, 201, 202, 203, 204]);
+  });
+
+  it('a slot without its optional name, prefix or user level id is still a slot', () => {
+    const { name: _n, prefix: _p, dormakaba_oracode_user_level_id: _u, ...bare } = SLOT_24;
+    const r = lockProfileFromDevice(
+      dorma({ iana_timezone: 'Europe/Tirane', predefined_time_slots: [bare] }),
+    );
+    expect(r.ok && r.profile.timeSlots).toEqual([
+      {
+        check_in_time: '00:00:00[Europe/Tirane]',
+        check_out_time: '23:59:00[Europe/Tirane]',
+        is_24_hour: true,
+        is_one_shot: false,
+        is_master: false,
+        is_biweekly_mode: false,
+      },
+    ]);
+  });
+
+  it('only one-shot slots: device_not_capable (Seam supports none of them)', () => {
+    const r = lockProfileFromDevice(
+      dorma({
+        iana_timezone: 'Europe/Tirane',
+        predefined_time_slots: [{ ...SLOT_24, is_one_shot: true }, SLOT_MASTER],
+      }),
+    );
+    expect(code(r)).toBe('device_not_capable');
+    expect(message(r)).toMatch(/1 master, 1 one-shot/);
   });
 
   it('missing metadata altogether: device_not_capable', () => {
@@ -184,7 +270,6 @@ describe('lockProfileFromDevice: dormakaba', () => {
     ['no slots', []],
     ['only a master slot', [SLOT_MASTER]],
     ['slots with unparsable times', [{ ...SLOT_24, check_in_time: 'noon' }]],
-    ['slots without a user level id', [{ ...SLOT_24, dormakaba_oracode_user_level_id: undefined }]],
     ['slots of the wrong type', ['x', 1, null]],
   ])('%s: device_not_capable', (_label, slots) => {
     const r = lockProfileFromDevice(

@@ -37,6 +37,12 @@ function record(over: Partial<GuestCode> = {}): GuestCode {
       max_time_rounding: '1hour',
       timezone: 'UTC',
       caveats: [],
+      warnings: [],
+      seam_request: {
+        starts_at: '2026-12-24T15:00:00Z',
+        ends_at: '2026-12-27T11:00:00Z',
+        max_time_rounding: '1hour',
+      },
     },
     status: 'set',
     generation: 0,

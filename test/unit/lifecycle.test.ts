@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import type { GuestCode, GuestCodeStatus, SeamStatus } from '../../src/domain/guest-code';
 import {
   applySnapshot,
+  PENDING_RECHECK_FOR_MS,
+  PENDING_RECHECK_MS,
   UNFIXABLE_ERRORS,
   type AccessCodeSnapshot,
   type LifecycleDecision,
@@ -45,6 +47,12 @@ function guestCode(over: Partial<GuestCode> = {}): GuestCode {
       max_time_rounding: '1hour',
       timezone: 'Europe/London',
       caveats: [],
+      warnings: [],
+      seam_request: {
+        starts_at: STARTS_AT,
+        ends_at: '2030-01-04T11:00:00.000Z',
+        max_time_rounding: '1hour',
+      },
     },
     status: 'waiting',
     generation: 0,
@@ -118,7 +126,7 @@ describe('applySnapshot: forward-only status', () => {
   });
 
   it('an older snapshot never undoes set', () => {
-    const ds = run(guestCode(), [snap('set'), snap('setting'), snap('unset'), snap('unknown')]);
+    const ds = run(guestCode(), [snap('set'), snap('setting'), snap('unset')]);
     for (const d of ds.slice(1)) {
       expect(code(d.record).status).toBe('set');
       expect(d.record.status).toBe('set');
@@ -134,11 +142,35 @@ describe('applySnapshot: forward-only status', () => {
     expect(last(ds).changed).toBe(false);
   });
 
-  it('set without a PIN yet is not enough to tell the guest', () => {
+  it('set without a PIN yet is not enough to tell the guest: a recheck is scheduled soon', () => {
     const d = last(run(guestCode(), [snap('set', { pin: false })]));
     expect(code(d.record).status).toBe('set');
     expect(d.record.status).toBe('waiting');
-    expect(effectTypes(d)).not.toContain('notify');
+    // was: no effect at all, left to the sweeper
+    expect(d.effects).toEqual([
+      { type: 'recheck', at: new Date(T0.getTime() + PENDING_RECHECK_MS).toISOString() },
+    ]);
+  });
+
+  it('the soon rechecks stop after a while (the sweeper keeps following the code)', () => {
+    const ds = run(guestCode(), [
+      [snap('set', { pin: false }), at(0)],
+      [snap('set', { pin: false }), at(PENDING_RECHECK_FOR_MS - 1)],
+      [snap('set', { pin: false }), at(PENDING_RECHECK_FOR_MS)],
+      [snap('set'), at(PENDING_RECHECK_FOR_MS + MIN)],
+    ]);
+    expect(effectTypes(ds[1]!)).toEqual(['recheck']);
+    expect(ds[2]!.effects).toEqual([]);
+    expect(effectTypes(ds[3]!)).toEqual(['notify']);
+    expect(code(ds[3]!.record).pending_since).toBeUndefined();
+  });
+
+  it('removing before the guest was told: rechecked soon, and a 404 then fails with an alert', () => {
+    const ds = run(guestCode(), [snap('removing'), gone()]);
+    expect(ds[0]!.record.status).toBe('waiting');
+    expect(effectTypes(ds[0]!)).toEqual(['recheck']);
+    expect(ds[1]!.record.failure?.code).toBe('access_code_deleted');
+    expect(ds[1]!.effects).toEqual([expect.objectContaining({ type: 'fail', alert: true })]);
   });
 
   it('set again is idempotent: no change, the notify effect repeats (claims make it safe)', () => {
@@ -160,6 +192,111 @@ describe('applySnapshot: forward-only status', () => {
     const gc = guestCode();
     const d = applySnapshot(gc, snap('set', { id: 'ac_other' }), T0, policy);
     expect(d).toEqual({ record: gc, timeline: [], effects: [], changed: false });
+  });
+});
+
+describe("applySnapshot: Seam's unknown status", () => {
+  it('is kept and shown, with the last known status; no replacement because of it', () => {
+    const ds = run(guestCode(), [
+      [snap('setting'), at(0)],
+      [snap('unknown'), at(MIN)],
+      // long past starts_at + grace: an unset/setting code would be replaced now
+      [snap('unknown'), new Date(Date.parse(STARTS_AT) + policy.notSetGraceMs * 3)],
+    ]);
+    expect(code(ds[1]!.record)).toMatchObject({ status: 'unknown', last_known_status: 'setting' });
+    expect(ds[1]!.timeline.map((t) => t.message)).toEqual([
+      'Seam reports the status as unknown (was setting)',
+    ]);
+    for (const d of ds.slice(1)) {
+      expect(d.record.status).toBe('waiting');
+      expect(effectTypes(d)).not.toContain('replace');
+      expect(effectTypes(d)).not.toContain('fail');
+    }
+  });
+
+  it('a known status after it resumes, never moving backwards', () => {
+    const ds = run(guestCode(), [snap('setting'), snap('unknown'), snap('unset'), snap('set')]);
+    expect(code(ds[2]!.record).status).toBe('unknown');
+    expect(code(ds[3]!.record).status).toBe('set');
+    expect(code(ds[3]!.record).last_known_status).toBeUndefined();
+    expect(effectTypes(ds[3]!)).toEqual(['notify']);
+  });
+
+  it('after the guest was told, unknown is recorded only', () => {
+    const gc = guestCode({ status: 'notified' });
+    gc.access_codes[0]!.status = 'set';
+    const d = applySnapshot(gc, snap('unknown'), T0, policy);
+    expect(code(d.record).status).toBe('unknown');
+    expect(d.record.status).toBe('notified');
+    expect(d.effects).toEqual([]);
+  });
+});
+
+describe('applySnapshot: what Seam stored and said', () => {
+  const withWindow = (starts: string | null, ends: string | null, extra = {}) =>
+    ({ ...snap('setting'), starts_at: starts, ends_at: ends, ...extra }) as AccessCodeSnapshot;
+  const plannedEnd = '2030-01-04T11:00:00.000Z';
+  const shift = (iso: string, minutes: number) =>
+    new Date(Date.parse(iso) + minutes * MIN).toISOString();
+
+  it('keeps the window Seam stored on the code; the same as planned: nothing else', () => {
+    const d = applySnapshot(guestCode(), withWindow(STARTS_AT, plannedEnd), T0, policy);
+    expect(code(d.record)).toMatchObject({ starts_at: STARTS_AT, ends_at: plannedEnd });
+    expect(d.timeline.map((t) => t.type)).toEqual(['access_code_status']);
+    expect(effectTypes(d)).toEqual(['recheck']);
+  });
+
+  it('within the rounding asked for: noted, no alert', () => {
+    const d = applySnapshot(guestCode(), withWindow(shift(STARTS_AT, -60), plannedEnd), T0, policy);
+    expect(code(d.record).starts_at).toBe(shift(STARTS_AT, -60));
+    expect(d.timeline.map((t) => t.type)).toContain('stored_window');
+    expect(effectTypes(d)).not.toContain('alert');
+  });
+
+  it('further than the rounding asked for: one alert per code, the guest code goes on', () => {
+    const far = withWindow(STARTS_AT, shift(plannedEnd, 61));
+    const ds = run(guestCode(), [far, far, snap('set')]);
+    expect(ds[0]!.effects).toContainEqual({
+      type: 'alert',
+      code: 'stored_window_differs',
+      message: expect.stringContaining("max_time_rounding '1h'"),
+    });
+    expect(code(ds[0]!.record).window_alerted).toBe(true);
+    expect(effectTypes(ds[1]!)).not.toContain('alert');
+    expect(effectTypes(ds[2]!)).toEqual(['notify']);
+  });
+
+  it("with '1d' asked for, a day's difference is within the rounding", () => {
+    const gc = guestCode();
+    gc.request.max_time_rounding = '1d';
+    const d = applySnapshot(gc, withWindow(STARTS_AT, shift(plannedEnd, 23 * 60)), T0, policy);
+    expect(effectTypes(d)).not.toContain('alert');
+  });
+
+  it('Seam warnings appear on the code, and clear', () => {
+    const ds = run(guestCode(), [
+      { ...snap('setting'), warnings: ['delay_in_setting_on_device'] } as AccessCodeSnapshot,
+      snap('setting'),
+    ]);
+    expect(code(ds[0]!.record).warnings).toEqual(['delay_in_setting_on_device']);
+    expect(ds[0]!.timeline.map((t) => t.message)).toContain(
+      'Seam reports warnings: delay_in_setting_on_device',
+    );
+    expect(code(ds[1]!.record).warnings).toEqual([]);
+  });
+
+  it('a code that is not an offline code fails the guest code with an alert', () => {
+    const d = applySnapshot(
+      guestCode(),
+      { ...snap('set'), is_offline_access_code: false } as AccessCodeSnapshot,
+      T0,
+      policy,
+    );
+    expect(d.record.status).toBe('failed');
+    expect(d.record.failure?.code).toBe('not_offline_access_code');
+    expect(d.effects).toEqual([
+      { type: 'fail', code: 'not_offline_access_code', message: expect.any(String), alert: true },
+    ]);
   });
 });
 
@@ -200,6 +337,20 @@ describe('applySnapshot: unfixable errors fail at once', () => {
       { type: 'fail', code: error, message: expect.any(String), alert: true },
     ]);
     expect(code(d.record).failing_since).toBeUndefined();
+  });
+
+  it('no_space_for_access_code_on_device is never replaced, even past every grace period', () => {
+    // was: waited, then replaced as not_set_in_time (a second code on a full lock)
+    const late = new Date(Date.parse(STARTS_AT) + policy.notSetGraceMs * 2);
+    const d = applySnapshot(
+      guestCode(),
+      snap('unset', { errors: ['no_space_for_access_code_on_device'] }),
+      late,
+      policy,
+    );
+    expect(d.record.status).toBe('failed');
+    expect(effectTypes(d)).toEqual(['fail']);
+    expect(d.effects[0]).toMatchObject({ alert: true });
   });
 
   it('wins over a replaceable error on the same code', () => {
@@ -352,6 +503,7 @@ describe('applySnapshot: properties', () => {
     'failed_to_set_on_device',
     'provider_issue',
     'code_constraints_violated',
+    'no_space_for_access_code_on_device',
     'device_offline',
     'duplicate_code_on_device',
   ];
@@ -381,15 +533,17 @@ describe('applySnapshot: properties', () => {
         for (const [s, dt] of steps) {
           now += dt;
           const d = applySnapshot(cur, s, new Date(now), policy);
-          const was = code(cur).status;
-          const is = code(d.record).status;
+          const known = (c: ReturnType<typeof code>) =>
+            c.status === 'unknown' ? (c.last_known_status ?? 'unknown') : c.status;
+          const was = known(code(cur));
+          const is = known(code(d.record));
           if (CODE_RANK[is] < CODE_RANK[was]) return false;
           // The guest code moves forward too, and never leaves a terminal state.
           if (GUEST_RANK[d.record.status] < GUEST_RANK[cur.status]) return false;
           if (GUEST_RANK[cur.status] === 3 && d.record.status !== cur.status) return false;
           // The guest is told only about a set code with a PIN and no unfixable error.
           if (d.effects.some((e) => e.type === 'notify')) {
-            if (s.gone || !s.has_pin || is !== 'set') return false;
+            if (s.gone || !s.has_pin || code(d.record).status !== 'set') return false;
             if (d.record.status !== 'set') return false;
           }
           cur = d.record;

@@ -29,7 +29,15 @@ import { violation, type RuleViolation } from './violation';
 export * from './types';
 export { RULE_VIOLATION_CODES, RULE_VIOLATION_DESCRIPTIONS, type RuleViolation } from './violation';
 export { normalizeRounding } from './rounding';
-export { parseSlotTime, DORMAKABA_MAX_DAYS } from './dormakaba';
+export {
+  parseSlotTime,
+  slotExclusion,
+  DORMAKABA_MAX_DAYS,
+  BIWEEKLY_MAX_DAYS,
+  BIWEEKLY_MIN_DAYS,
+} from './dormakaba';
+export { parseTimeOfDay, formatTimeOfDay, type TimeOfDay } from './time-of-day';
+export { lockLocalIso } from './plan';
 export {
   IGLOOHOME_DAILY_MAX_DAYS,
   IGLOOHOME_DAILY_MIN_DAYS,
@@ -215,7 +223,14 @@ function plan(lock: LockProfile, req: CodeRequest, now: Date): PlanResult {
   }
 
   // 3. Minimum length, then the manufacturer.
-  const window = { zone, start: start.setZone(zone), end: effectiveEnd.setZone(zone), rounding };
+  const raw = { starts_at: String(r.starts_at).trim() };
+  const window = {
+    zone,
+    start: start.setZone(zone),
+    end: effectiveEnd.setZone(zone),
+    rounding,
+    raw: oneTimeUse ? raw : { ...raw, ends_at: String(r.ends_at).trim() },
+  };
   if (oneTimeUse) return planIgloohomeOneTimeUse(window);
   const durationMs = effectiveEnd.toMillis() - start.toMillis();
   if (durationMs < HOUR_MS) {

@@ -11,9 +11,36 @@ export function normalizeRounding(value: unknown): NormalizedRounding | null {
   return null;
 }
 
-/** Most rounding Seam applies silently for a given max_time_rounding, per endpoint. */
-export function roundingLimitMs(rounding: NormalizedRounding): number {
-  return rounding === '1hour' ? HOUR_MS : 24 * HOUR_MS;
+/**
+ * Rounding, as Seam documents it (offline-access-codes.md):
+ * - '1hour' (the default): "the Seam API returns an error if `max_time_rounding` is `1hour` and
+ *   the necessary rounding amount exceeds one hour".
+ * - '1day': "Seam rounds the time period that you specify to the nearest day".
+ *
+ * Reading (inferred): rounding moves a time onto the manufacturer's grid and no further. A time
+ * already on the grid rounds to itself; rounding never shortens or stretches a window just to
+ * fit a duration limit. So an end rounds to the local hour below or above it (<= 1 h), a
+ * daily-bound end to the start's time of day (<= 1 h with '1hour'), and with '1day' the number
+ * of days is the stay's length rounded to the nearest whole day. The limits are then checked
+ * on the rounded window.
+ */
+export const HOUR_ROUNDING_MS = HOUR_MS;
+
+/**
+ * The local hours a time can round to: itself when on the hour, else the one below and the one
+ * above, each only if within an hour (around a 30-minute DST change the local hours are
+ * 90 minutes apart, and rounding by more than an hour is what Seam refuses).
+ */
+export function hourRoundings(dt: DateTime): DateTime[] {
+  const floor = floorLocalHour(dt);
+  if (floor.toMillis() === dt.toMillis()) return [dt];
+  return [floor, ceilLocalHour(dt)].filter(
+    (t) => Math.abs(t.toMillis() - dt.toMillis()) <= HOUR_ROUNDING_MS,
+  );
+}
+
+export function isOnLocalHour(dt: DateTime): boolean {
+  return dt.minute === 0 && dt.second === 0 && dt.millisecond === 0;
 }
 
 const OFFSET_SUFFIX = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
@@ -38,18 +65,30 @@ export function isValidZone(zone: unknown): zone is string {
 }
 
 /**
- * Floors to the start of the local hour of `dt` in its zone. Done by subtracting the local
- * minute/second/millisecond fields as elapsed time, so an ambiguous wall-clock hour (DST
- * fall-back) keeps its offset and 30/45-minute-offset zones floor to their own hours.
+ * Floors to the start of the local hour of `dt` in its zone: the latest instant at or before
+ * `dt` whose local minute, second and millisecond are 0. Done by subtracting the local fields as
+ * elapsed time, so an ambiguous wall-clock hour (DST fall-back) keeps its offset and
+ * 30/45-minute-offset zones floor to their own hours. Across a 30-minute DST change
+ * (Australia/Lord_Howe) the subtraction can land on :30; it then steps back to the hour.
  */
 export function floorLocalHour(dt: DateTime): DateTime {
-  return dt.minus({ minutes: dt.minute, seconds: dt.second, milliseconds: dt.millisecond });
+  let c = dt.minus({ minutes: dt.minute, seconds: dt.second, milliseconds: dt.millisecond });
+  for (let i = 0; i < 4 && !isOnLocalHour(c); i++) {
+    c = c.minus({ minutes: c.minute || 60, seconds: c.second, milliseconds: c.millisecond });
+  }
+  return c;
 }
 
-/** Ceils to the next local hour boundary (identity when already on the hour). */
+/** Ceils to the next local hour boundary (identity when already on the hour): the first
+ *  instant at or after `dt` on a local hour (see floorLocalHour). */
 export function ceilLocalHour(dt: DateTime): DateTime {
   const floored = floorLocalHour(dt);
-  return floored.toMillis() === dt.toMillis() ? dt : floored.plus({ hours: 1 });
+  if (floored.toMillis() === dt.toMillis()) return dt;
+  for (let minutes = 30; minutes <= 150; minutes += 30) {
+    const candidate = floorLocalHour(dt.plus({ minutes }));
+    if (candidate.toMillis() > dt.toMillis()) return candidate;
+  }
+  return floored.plus({ hours: 1 });
 }
 
 export function toUtcIso(dt: DateTime): string {

@@ -20,19 +20,60 @@ export const CAVEATS = {
   firstUseWithin24h: 'igloohome_first_use_within_24h',
 } as const;
 
+/** How the planned window differs from the stay at one end. */
+export const PLAN_WARNING_CODES = [
+  'starts_earlier',
+  'starts_later',
+  'ends_earlier',
+  'ends_later',
+] as const;
+export type PlanWarningCode = (typeof PLAN_WARNING_CODES)[number];
+
+/**
+ * One difference between the stay and the planned window: which end moved, which way and by
+ * how much. `starts_later` / `ends_earlier` take time from the guest; `starts_earlier` /
+ * `ends_later` open the door outside the stay (and an offline code cannot be revoked).
+ */
+export interface PlanWarning {
+  code: PlanWarningCode;
+  field: 'starts_at' | 'ends_at';
+  /** How far the end moved, in whole minutes (rounded up). */
+  minutes: number;
+  /** The instant asked for and the instant planned (ISO, UTC). */
+  requested: string;
+  planned: string;
+  message: string;
+}
+
+/** Exactly what goes to Seam's `/access_codes/create` for this plan. */
+export interface SeamTimes {
+  starts_at: string;
+  /** Absent for one-time-use codes (Seam: they need `starts_at` only). */
+  ends_at?: string;
+  max_time_rounding: NormalizedRounding;
+}
+
 export interface CodePlan {
   kind: CodeKind;
-  /** ISO UTC, the planned window AFTER rounding (what we send to Seam). */
+  /** ISO UTC: the window we expect Seam to store (after any rounding). */
   starts_at: string;
   ends_at: string;
-  /** Normalized value to send to Seam. */
+  /**
+   * What we send as max_time_rounding: '1day' for daily-bound codes (Seam's create endpoint:
+   * "To create a daily-bound offline access code ... set this parameter to `1d`"), '1hour'
+   * otherwise, so Seam may not move an hourly window by more than an hour on its own.
+   */
   max_time_rounding: NormalizedRounding;
   /** The lock's zone, for messages. */
   timezone: string;
-  /** dormakaba only. */
-  time_slot?: { name: string; prefix: number; user_level_id: string };
+  /** dormakaba only: the time slot (user level) the window follows. */
+  time_slot?: { name: string | null; prefix: number | null; user_level_id: string | null };
   /** Stable caveat ids (see CAVEATS). */
   caveats: string[];
+  /** Every way the planned window differs from the stay; empty when it is sent as asked. */
+  warnings: PlanWarning[];
+  /** The request to Seam: the stay's own strings when no rounding is needed. */
+  seam_request: SeamTimes;
 }
 
 export type PlanResult = { ok: true; plan: CodePlan } | { ok: false; violations: RuleViolation[] };

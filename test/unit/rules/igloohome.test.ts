@@ -90,17 +90,78 @@ describe('igloohome hourly-bound', () => {
     expect(v?.details?.earliest_daily_ends_at).toBe(plusHours(S, 29 * 24));
   });
 
-  it('28 d 23 h is in the gap (rounding never lifts a window into the daily range)', () => {
-    expect(codes(plan(S, plusHours(S, 28 * 24 + 23)))).toEqual(['igloohome_duration_gap']);
-    expect(codes(plan(S, plusHours(S, 28 * 24 + 23), { rounding: '1d' }))).toEqual([
+  it('673 h on the hour stays in the gap: a time on the hour rounds to itself', () => {
+    // Rounding moves a time onto the grid, never further: nothing shortens 673 h to 672 h.
+    expect(codes(plan(S, plusHours(S, 673), { rounding: '1d' }))).toEqual([
       'igloohome_duration_gap',
     ]);
   });
 
-  it('rounds starts_at down and ends_at up to the hour', () => {
+  it('28 d 23 h rounds into the daily range (1 h to the same time of day), with 1h or 1d', () => {
+    // Seam: a window that rounds into a valid range is valid. Today's code refused it.
+    for (const rounding of ['1h', '1d'] as const) {
+      const p = ok(plan(S, plusHours(S, 28 * 24 + 23), { rounding }));
+      expect(p).toMatchObject({
+        kind: 'daily_bound',
+        starts_at: S,
+        ends_at: plusHours(S, 29 * 24),
+        max_time_rounding: '1day',
+      });
+      expect(p.warnings.map((w) => [w.code, w.minutes])).toEqual([['ends_later', 60]]);
+    }
+  });
+
+  it('28 d 22 h 59 min with 1h: the end needs more than 1 h of rounding, so the gap', () => {
+    const e = new Date(ms(S) + (28 * 24 + 23) * HOUR - 60_000).toISOString();
+    expect(codes(plan(S, e))).toEqual(['igloohome_duration_gap']);
+    // with 1d the nearest day is 29
+    expect(ok(plan(S, e, { rounding: '1d' })).ends_at).toBe(plusHours(S, 29 * 24));
+  });
+
+  it('a 672 h window starting at :30 rounds onto the hour and is valid (was: the gap)', () => {
+    const s = '2024-06-01T10:30:00.000Z';
+    const p = ok(plan(s, plusHours(s, 672)));
+    expect(p).toMatchObject({
+      kind: 'hourly_bound',
+      starts_at: '2024-06-01T10:00:00.000Z',
+      ends_at: plusHours('2024-06-01T10:00:00.000Z', 672),
+    });
+    // the guest keeps the start; the last half hour is lost, and the answer says so
+    expect(p.warnings.map((w) => [w.code, w.minutes])).toEqual([
+      ['starts_earlier', 30],
+      ['ends_earlier', 30],
+    ]);
+  });
+
+  it('an hour-aligned window needing no rounding is sent exactly as asked', () => {
+    const s = '2024-06-01T12:00:00+02:00';
+    const e = '2024-06-03T11:00:00+02:00';
+    const p = ok(plan(s, e));
+    expect(p.warnings).toEqual([]);
+    expect(p.seam_request).toEqual({ starts_at: s, ends_at: e, max_time_rounding: '1hour' });
+  });
+
+  it('an hourly window asked with 1d is still sent with 1hour (Seam may not widen it)', () => {
+    const p = ok(plan(S, plusHours(S, 70), { rounding: '1d' }));
+    expect(p.kind).toBe('hourly_bound');
+    expect(p.seam_request.max_time_rounding).toBe('1hour');
+    expect(p.max_time_rounding).toBe('1hour');
+  });
+
+  it('rounds starts_at down and ends_at up to the hour, and says so', () => {
     const p = ok(plan('2024-06-01T10:20:00Z', '2024-06-01T12:40:00Z'));
     expect(p.starts_at).toBe('2024-06-01T10:00:00.000Z');
     expect(p.ends_at).toBe('2024-06-01T13:00:00.000Z');
+    expect(p.warnings.map((w) => [w.code, w.field, w.minutes])).toEqual([
+      ['starts_earlier', 'starts_at', 20],
+      ['ends_later', 'ends_at', 20],
+    ]);
+    // a rounded window goes to Seam as planned, in the lock's offset
+    expect(p.seam_request).toEqual({
+      starts_at: '2024-06-01T10:00:00+00:00',
+      ends_at: '2024-06-01T13:00:00+00:00',
+      max_time_rounding: '1hour',
+    });
   });
 
   it('rounds by less than 1 h even at :59 / :01', () => {
@@ -109,10 +170,12 @@ describe('igloohome hourly-bound', () => {
     expect(p.ends_at).toBe('2024-06-01T13:00:00.000Z');
   });
 
-  it('671 h 30 m that rounds to 673 h is in the gap (bound applies after rounding)', () => {
-    // 10:30 -> 10:00, 10:01 28 days later -> 11:00: 673 h after rounding
-    const r = plan('2024-06-01T10:30:00Z', '2024-06-29T10:01:00Z');
-    expect(codes(r)).toEqual(['igloohome_duration_gap']);
+  it('671 h 31 m: outward rounding gives 673 h, the nearest valid rounding 672 h', () => {
+    // 10:30 -> 10:00 (down), 10:01 28 days later -> 10:00 (down): 672 h, 1 minute lost
+    const p = ok(plan('2024-06-01T10:30:00Z', '2024-06-29T10:01:00Z'));
+    expect(p.starts_at).toBe('2024-06-01T10:00:00.000Z');
+    expect(p.ends_at).toBe('2024-06-29T10:00:00.000Z');
+    expect(p.warnings.map((w) => w.code)).toEqual(['starts_earlier', 'ends_earlier']);
   });
 
   it('rounds to local hours in a half-hour-offset zone (Asia/Kolkata)', () => {
@@ -151,7 +214,14 @@ describe('igloohome daily-bound', () => {
       starts_at: S,
       ends_at: plusHours(S, 29 * 24),
       caveats: ['igloohome_first_use_within_24h'],
-      max_time_rounding: '1hour',
+      // Seam: "To create a daily-bound offline access code ... set this parameter to `1d`"
+      max_time_rounding: '1day',
+      warnings: [],
+    });
+    expect(p.seam_request).toEqual({
+      starts_at: S,
+      ends_at: plusHours(S, 29 * 24),
+      max_time_rounding: '1day',
     });
   });
 
@@ -167,17 +237,29 @@ describe('igloohome daily-bound', () => {
     expect(v?.details?.latest_ends_at).toBe(plusHours(S, 367 * 24));
   });
 
-  it('367 d 30 min is too long even with day rounding (bounds apply to the request)', () => {
-    expect(codes(plan(S, plusHours(S, 367 * 24 + 0.5), { rounding: '1d' }))).toEqual([
+  it('367 d and a few minutes rounds down to 367 d with 1h (was: too long)', () => {
+    const p = ok(plan(S, plusHours(S, 367 * 24 + 10 / 60)));
+    expect(p).toMatchObject({ kind: 'daily_bound', ends_at: plusHours(S, 367 * 24) });
+    expect(p.warnings.map((w) => [w.code, w.minutes])).toEqual([['ends_earlier', 10]]);
+  });
+
+  it('367 d 30 min rounds down with 1h or 1d; 367 d 13 h is the nearest day 368: too long', () => {
+    expect(ok(plan(S, plusHours(S, 367 * 24 + 0.5))).ends_at).toBe(plusHours(S, 367 * 24));
+    expect(ok(plan(S, plusHours(S, 367 * 24 + 11), { rounding: '1d' })).ends_at).toBe(
+      plusHours(S, 367 * 24),
+    );
+    expect(codes(plan(S, plusHours(S, 367 * 24 + 13), { rounding: '1d' }))).toEqual([
       'igloohome_duration_too_long',
     ]);
+    expect(codes(plan(S, plusHours(S, 367 * 24 + 2)))).toEqual(['igloohome_duration_too_long']);
   });
 
   it('end 30 min off the start time: 1hour rounding suffices, end snaps to the same time', () => {
     const p = ok(plan(S, plusHours(S, 40 * 24 + 0.5)));
     expect(p.kind).toBe('daily_bound');
     expect(p.ends_at).toBe(plusHours(S, 40 * 24));
-    expect(p.max_time_rounding).toBe('1hour');
+    expect(p.max_time_rounding).toBe('1day');
+    expect(p.warnings.map((w) => [w.code, w.minutes])).toEqual([['ends_earlier', 30]]);
   });
 
   it('end exactly 1 h off: still within 1hour rounding', () => {
@@ -194,15 +276,18 @@ describe('igloohome daily-bound', () => {
     expect(v?.details?.rounding_needed_minutes).toBe(61);
   });
 
-  it('different times of day with 1d: end rounds to the nearest whole day', () => {
+  it('different times of day with 1d: the stay rounds to the nearest whole day', () => {
     const up = ok(plan(S, plusHours(S, 40 * 24 + 13), { rounding: '1d' }));
     expect(up).toMatchObject({
       kind: 'daily_bound',
       max_time_rounding: '1day',
+      starts_at: S,
       ends_at: plusHours(S, 41 * 24),
     });
+    expect(up.warnings.map((w) => [w.code, w.minutes])).toEqual([['ends_later', 11 * 60]]);
     const down = ok(plan(S, plusHours(S, 40 * 24 + 11), { rounding: '1day' }));
     expect(down.ends_at).toBe(plusHours(S, 40 * 24));
+    expect(down.warnings.map((w) => [w.code, w.minutes])).toEqual([['ends_earlier', 11 * 60]]);
   });
 
   it('a start off the hour floors to the hour, and the end keeps the same local time', () => {
@@ -231,10 +316,20 @@ describe('igloohome across DST changes', () => {
       expect(local(p.ends_at, zone).toFormat('HH:mm')).toBe('10:00');
     });
 
-    it('the same UTC length in a zone without DST is in the gap', () => {
+    it('the same UTC length in a zone without DST rounds 1 h to 29 days (end later)', () => {
       const s = `${spring}Z`;
-      expect(codes(plan(s, plusHours(s, 29 * 24 - 1), { zone: 'UTC' }))).toEqual([
-        'igloohome_duration_gap',
+      const p = ok(plan(s, plusHours(s, 29 * 24 - 1), { zone: 'UTC' }));
+      expect(p.ends_at).toBe(plusHours(s, 29 * 24));
+      expect(p.warnings.map((w) => w.code)).toEqual(['ends_later']);
+    });
+
+    it('a lock read as UTC would shift the daily end by an hour: the zone matters', () => {
+      const s = at(spring, 0);
+      const e = at(spring, 40);
+      expect(ok(plan(s, e, { zone })).warnings).toEqual([]);
+      // the same instants on a lock whose zone is unknown (UTC): the end moves by 1 h
+      expect(ok(plan(s, e, { zone: 'UTC' })).warnings.map((w) => [w.code, w.minutes])).toEqual([
+        ['ends_later', 60],
       ]);
     });
 
@@ -276,21 +371,38 @@ describe('igloohome across DST changes', () => {
 describe('igloohome one-time-use', () => {
   const S = '2024-06-01T10:20:00.000Z';
 
-  it('needs only starts_at; valid 24 h; not rounded; caveat', () => {
-    const p = ok(plan(S, undefined, { oneTime: true }));
+  it('needs only starts_at; valid 24 h; on the hour it is sent as asked; caveat', () => {
+    const onHour = '2024-06-01T10:00:00+02:00';
+    const p = ok(plan(onHour, undefined, { oneTime: true }));
     expect(p).toEqual({
       kind: 'one_time_use',
-      starts_at: S,
-      ends_at: plusHours(S, 24),
+      starts_at: '2024-06-01T08:00:00.000Z',
+      ends_at: '2024-06-02T08:00:00.000Z',
       max_time_rounding: '1hour',
       timezone: 'UTC',
       caveats: ['one_time_use_single_entry_24h'],
+      warnings: [],
+      seam_request: { starts_at: onHour, max_time_rounding: '1hour' },
+    });
+  });
+
+  it('off the hour: the start floors to the hour (the 24 h window moves with it), with warnings', () => {
+    const p = ok(plan(S, undefined, { oneTime: true }));
+    expect(p.starts_at).toBe('2024-06-01T10:00:00.000Z');
+    expect(p.ends_at).toBe('2024-06-02T10:00:00.000Z');
+    expect(p.warnings.map((w) => [w.code, w.minutes])).toEqual([
+      ['starts_earlier', 20],
+      ['ends_earlier', 20],
+    ]);
+    expect(p.seam_request).toEqual({
+      starts_at: '2024-06-01T10:00:00+00:00',
+      max_time_rounding: '1hour',
     });
   });
 
   it('accepts an ends_at of exactly starts_at + 24 h (any offset)', () => {
     const p = ok(plan(S, '2024-06-02T12:20:00+02:00', { oneTime: true }));
-    expect(p.ends_at).toBe(plusHours(S, 24));
+    expect(p.ends_at).toBe('2024-06-02T10:00:00.000Z');
   });
 
   it.each([23, 25, 1])(
@@ -325,9 +437,104 @@ describe('igloohome one-time-use', () => {
     expect(p.ends_at).toBe('2024-03-31T11:00:00.000Z');
   });
 
+  it('one-time-use in a half-hour zone floors to the local hour', () => {
+    const p = ok(
+      plan('2024-06-01T09:45:00+05:30', undefined, { oneTime: true, zone: 'Asia/Kolkata' }),
+    );
+    expect(local(p.starts_at, 'Asia/Kolkata').toFormat('HH:mm')).toBe('09:00');
+    expect(p.seam_request.starts_at).toBe('2024-06-01T09:00:00+05:30');
+  });
+
   it('an inverted-looking ends_at is still just "omit ends_at"', () => {
     expect(codes(plan(S, plusHours(S, -5), { oneTime: true }))).toEqual([
       'one_time_use_window_fixed',
     ]);
+  });
+});
+
+/**
+ * Every igloohome limit (1 h, 672 h, 29 d, 367 d; seamapi/docs offline-access-codes.md duration
+ * table) on and off the hour, in UTC and in zones crossing DST both ways.
+ */
+describe.each([
+  ['UTC', '2024-03-20T10:00:00'],
+  ['Europe/Berlin', '2024-03-20T10:00:00'], // spring forward 31 Mar 2024
+  ['Europe/Berlin', '2024-10-10T10:00:00'], // fall back 27 Oct 2024
+  ['America/New_York', '2024-02-25T10:00:00'], // spring forward 10 Mar 2024
+  ['America/New_York', '2024-10-15T10:00:00'], // fall back 3 Nov 2024
+])('igloohome boundaries in %s from %s', (zone, base) => {
+  const start = DateTime.fromISO(base, { zone });
+  const iso = (dt: DateTime) => dt.toISO() as string;
+  const offHour = start.plus({ minutes: 30 });
+  const run = (s: DateTime, e: DateTime, rounding: MaxTimeRounding = '1h') =>
+    plan(iso(s), iso(e), { zone, rounding });
+
+  it('1 h on the hour: hourly, sent as asked; 59 min: too short', () => {
+    const p = ok(run(start, start.plus({ hours: 1 })));
+    expect([p.kind, p.warnings.length]).toEqual(['hourly_bound', 0]);
+    expect(codes(run(start, start.plus({ minutes: 59 })))).toEqual(['duration_too_short']);
+  });
+
+  it('1 h off the hour rounds outward to 2 h', () => {
+    const p = ok(run(offHour, offHour.plus({ hours: 1 })));
+    expect(ms(p.ends_at) - ms(p.starts_at)).toBe(2 * HOUR);
+    expect(p.warnings.map((w) => w.code)).toEqual(['starts_earlier', 'ends_later']);
+  });
+
+  it('672 elapsed hours on the hour: hourly, no rounding; 673: the gap', () => {
+    const p = ok(run(start, start.plus({ hours: 672 })));
+    expect([p.kind, p.warnings.length, ms(p.ends_at) - ms(p.starts_at)]).toEqual([
+      'hourly_bound',
+      0,
+      672 * HOUR,
+    ]);
+    const gap = run(start, start.plus({ hours: 673 }));
+    // 673 h over the autumn change are exactly 28 local days: no day rounding reaches 29
+    expect(codes(gap)).toEqual(['igloohome_duration_gap']);
+  });
+
+  it('672 elapsed hours off the hour: rounds onto the hour, keeping 672 h', () => {
+    const p = ok(run(offHour, offHour.plus({ hours: 672 })));
+    expect(p.kind).toBe('hourly_bound');
+    expect(ms(p.ends_at) - ms(p.starts_at)).toBe(672 * HOUR);
+    expect(ms(p.starts_at)).toBe(start.toMillis());
+  });
+
+  it('29 local days at the same local time: daily, as asked (even over a DST change)', () => {
+    const p = ok(run(start, start.plus({ days: 29 })));
+    expect([p.kind, p.warnings.length]).toEqual(['daily_bound', 0]);
+    expect(local(p.ends_at, zone).toFormat('HH:mm')).toBe('10:00');
+  });
+
+  it('29 local days off the hour: both ends round to the same local hour', () => {
+    const p = ok(run(offHour, offHour.plus({ days: 29 })));
+    expect(p.kind).toBe('daily_bound');
+    expect(local(p.starts_at, zone).toFormat('HH:mm')).toBe('10:00');
+    expect(local(p.ends_at, zone).toFormat('HH:mm')).toBe('10:00');
+    expect(p.warnings.map((w) => [w.code, w.minutes])).toEqual([
+      ['starts_earlier', 30],
+      ['ends_earlier', 30],
+    ]);
+  });
+
+  it('367 local days: daily; 368: too long, with 1h and with 1d', () => {
+    expect(ok(run(start, start.plus({ days: 367 }))).kind).toBe('daily_bound');
+    for (const rounding of ['1h', '1d'] as const) {
+      expect(codes(run(start, start.plus({ days: 368 }), rounding))).toEqual([
+        'igloohome_duration_too_long',
+      ]);
+    }
+  });
+
+  it('accepted plans keep the rules: on the local hour, within the range', () => {
+    for (const [s, e] of [
+      [start, start.plus({ hours: 30 })],
+      [offHour, offHour.plus({ days: 45, minutes: 20 })],
+    ] as const) {
+      const p = ok(run(s, e, '1d'));
+      for (const t of [p.starts_at, p.ends_at]) {
+        expect(local(t, zone).toFormat('mm:ss.SSS')).toBe('00:00.000');
+      }
+    }
   });
 });

@@ -5,9 +5,11 @@ import {
   type DormakabaTimeSlot,
   type LockProfile,
 } from '../../../src/domain/device-profile';
+import { decideLockLimits, lockClaimFor } from '../../../src/domain/lock-limits';
 import {
   RULE_VIOLATION_CODES,
   planOfflineCode,
+  type CodePlan,
   type CodeRequest,
   type MaxTimeRounding,
   type PlanResult,
@@ -57,6 +59,27 @@ const arbStartMs = fc
   .map((m) => Date.parse('2024-01-02T00:00:00Z') + m * 60_000);
 const iso = (msValue: number, zone: string) =>
   DateTime.fromMillis(msValue, { zone }).toISO() as string;
+
+/** The warnings list exactly the ends that moved, which way and by how much; no move, no list,
+ *  and then the request to Seam is the stay's own strings. */
+function assertWarningsDescribe(plan: CodePlan, s: number, e: number) {
+  const ps = Date.parse(plan.starts_at);
+  const pe = Date.parse(plan.ends_at);
+  const expected: Array<[string, number]> = [];
+  if (ps !== s)
+    expected.push([
+      ps < s ? 'starts_earlier' : 'starts_later',
+      Math.ceil(Math.abs(ps - s) / 60_000),
+    ]);
+  if (pe !== e)
+    expected.push([pe < e ? 'ends_earlier' : 'ends_later', Math.ceil(Math.abs(pe - e) / 60_000)]);
+  expect(plan.warnings.map((w) => [w.code, w.minutes])).toEqual(expected);
+  expect(Date.parse(plan.seam_request.starts_at)).toBe(ps);
+  if (plan.seam_request.ends_at !== undefined) {
+    expect(Date.parse(plan.seam_request.ends_at)).toBe(pe);
+  }
+  expect(plan.seam_request.max_time_rounding).toBe(plan.max_time_rounding);
+}
 
 function assertViolationsWellFormed(r: PlanResult) {
   if (r.ok) return;
@@ -142,11 +165,15 @@ describe('planOfflineCode properties', () => {
           }
           const ps = Date.parse(r.plan.starts_at);
           const pe = Date.parse(r.plan.ends_at);
-          const limit = rounding.startsWith('1h') ? HOUR : DAY;
-          expect(Math.abs(ps - s)).toBeLessThanOrEqual(limit);
-          expect(Math.abs(pe - (s + d))).toBeLessThanOrEqual(limit);
-          expect(r.plan.max_time_rounding).toBe(rounding.startsWith('1h') ? '1hour' : '1day');
+          // Rounding moves a time onto the grid: the start by at most an hour; the end by
+          // at most an hour, or to the nearest day with '1d' (half a day, from a start that
+          // moved by less than an hour).
+          expect(Math.abs(ps - s)).toBeLessThanOrEqual(HOUR);
+          const dayRounding = r.plan.kind === 'daily_bound' && !rounding.startsWith('1h');
+          expect(Math.abs(pe - (s + d))).toBeLessThanOrEqual(dayRounding ? 13 * HOUR : HOUR);
+          expect(r.plan.max_time_rounding).toBe(r.plan.kind === 'daily_bound' ? '1day' : '1hour');
           expect(r.plan.caveats.includes('igloohome_first_use_within_24h')).toBe(pe - ps > DAY);
+          assertWarningsDescribe(r.plan, s, s + d);
           const lps = DateTime.fromMillis(ps, { zone });
           const lpe = DateTime.fromMillis(pe, { zone });
           // both endpoints on a local hour
@@ -161,9 +188,6 @@ describe('planOfflineCode properties', () => {
           if (r.plan.kind === 'hourly_bound') {
             expect(pe - ps).toBeGreaterThanOrEqual(HOUR);
             expect(pe - ps).toBeLessThanOrEqual(672 * HOUR);
-            // hourly rounding keeps the stay inside the code
-            expect(ps).toBeLessThanOrEqual(s);
-            expect(pe).toBeGreaterThanOrEqual(s + d);
           } else {
             expect(r.plan.kind).toBe('daily_bound');
             const days = lpe.diff(lps, 'days').days;
@@ -171,6 +195,16 @@ describe('planOfflineCode properties', () => {
             expect(days).toBeGreaterThanOrEqual(29);
             expect(days).toBeLessThanOrEqual(367);
             expect(lpe.toFormat('HH:mm')).toBe(lps.toFormat('HH:mm'));
+          }
+          // outward rounding to the hour is used whenever it is a valid hourly code
+          const outS = DateTime.fromMillis(s, { zone }).startOf('hour').toMillis();
+          const endLocal = DateTime.fromMillis(s + d, { zone });
+          const outE =
+            endLocal.startOf('hour').toMillis() === s + d
+              ? s + d
+              : endLocal.startOf('hour').plus({ hours: 1 }).toMillis();
+          if (zone !== 'Australia/Lord_Howe' && outE - outS <= 672 * HOUR) {
+            expect([ps, pe]).toEqual([outS, outE]);
           }
         },
       ),
@@ -228,7 +262,7 @@ describe('planOfflineCode properties', () => {
     );
   });
 
-  it('igloohome one-time-use: always exactly 24 h from starts_at', () => {
+  it('igloohome one-time-use: exactly 24 h from starts_at floored to the local hour', () => {
     fc.assert(
       fc.property(fc.constantFrom(...ZONES), arbStartMs, (zone, s) => {
         const r = planOfflineCode(
@@ -237,7 +271,12 @@ describe('planOfflineCode properties', () => {
           NOW,
         );
         expect(r.ok && Date.parse(r.plan.ends_at) - Date.parse(r.plan.starts_at)).toBe(DAY);
-        expect(r.ok && Date.parse(r.plan.starts_at)).toBe(s);
+        const ps = r.ok ? Date.parse(r.plan.starts_at) : NaN;
+        expect(ps).toBeLessThanOrEqual(s);
+        expect(s - ps).toBeLessThan(HOUR);
+        expect(DateTime.fromMillis(ps, { zone }).minute).toBe(0);
+        if (r.ok) assertWarningsDescribe(r.plan, s, s + DAY);
+        expect(r.ok && r.plan.seam_request.ends_at).toBeUndefined();
       }),
     );
   });
@@ -290,6 +329,8 @@ describe('planOfflineCode properties', () => {
       slot(1, '00:00:00', '23:59:00', zone, true),
       slot(2, '15:00:00', '11:00:00', zone),
       { ...slot(3, '09:00:00', '17:00:00', zone), is_master: true },
+      { ...slot(4, '10:00:00', '12:00:00', zone), is_one_shot: true },
+      { ...slot(5, '16:00:00', '10:00:00', zone), is_biweekly_mode: true },
     ];
     fc.assert(
       fc.property(
@@ -313,15 +354,27 @@ describe('planOfflineCode properties', () => {
           const pe = DateTime.fromISO(r.plan.ends_at).setZone(zone);
           expect(pe.toMillis() - ps.toMillis()).toBeGreaterThanOrEqual(HOUR);
           expect(pe.toMillis()).toBeLessThanOrEqual(ps.plus({ days: 31 }).toMillis());
-          expect([1, 2]).toContain(r.plan.time_slot?.prefix);
+          // never a master or one-shot slot; a biweekly one only for a two-week code
+          expect([1, 2, 5]).toContain(r.plan.time_slot?.prefix);
           const chosen = slots.find(
             (x) => x.prefix === r.plan.time_slot?.prefix,
           ) as DormakabaTimeSlot;
+          if (chosen.is_biweekly_mode) {
+            expect(pe.toMillis()).toBeGreaterThan(ps.plus({ days: 13 }).toMillis());
+            expect(pe.toMillis()).toBeLessThanOrEqual(ps.plus({ days: 14 }).toMillis());
+          }
+          expect(r.plan.kind).toBe(chosen.is_24_hour ? 'daily_bound' : 'hourly_bound');
           expect(ps.toFormat('HH:mm:ss')).toBe(chosen.check_in_time.slice(0, 8));
           expect(pe.toFormat('HH:mm:ss')).toBe(chosen.check_out_time.slice(0, 8));
-          const limit = rounding.startsWith('1h') ? HOUR : DAY;
+          // within the hour, or whole days on the 24-hour slot when '1d' was asked
+          const e = s + minutes * 60_000;
+          const limit = rounding.startsWith('1d') && chosen.is_24_hour ? DAY : HOUR;
           expect(Math.abs(ps.toMillis() - s)).toBeLessThanOrEqual(limit);
-          expect(Math.abs(pe.toMillis() - (s + minutes * 60_000))).toBeLessThanOrEqual(limit);
+          expect(Math.abs(pe.toMillis() - e)).toBeLessThanOrEqual(limit);
+          // an end moved by more than an hour (day rounding) moved outward: it widens
+          if (Math.abs(ps.toMillis() - s) > HOUR) expect(ps.toMillis()).toBeLessThan(s);
+          if (Math.abs(pe.toMillis() - e) > HOUR) expect(pe.toMillis()).toBeGreaterThan(e);
+          assertWarningsDescribe(r.plan, s, e);
         },
       ),
       { numRuns: 1500 },
@@ -382,6 +435,25 @@ describe('RULE_VIOLATION_CODES', () => {
       lockProfileFromDevice({ device_id: 'a', device_type: 'igloohome_lock' }),
     ];
     for (const r of profileCodes) if (!r.ok) seen.add(r.violation.code);
+    // the per-lock limits (src/domain/lock-limits.ts)
+    const claim = lockClaimFor(
+      'igloohome',
+      (planOfflineCode(ig, req({}), NOW) as { plan: CodePlan }).plan,
+    )!;
+    const once = lockClaimFor('igloohome', {
+      ...(
+        planOfflineCode(ig, req({ is_one_time_use: true, ends_at: undefined }), NOW) as {
+          plan: CodePlan;
+        }
+      ).plan,
+    })!;
+    for (const d of [
+      decideLockLimits(claim, { total: 3, inGroup: 3 }),
+      decideLockLimits(once, { total: 5, inGroup: 5 }),
+      decideLockLimits(claim, { total: 199, inGroup: 0 }),
+    ]) {
+      if (d.kind === 'refuse') seen.add(d.violation.code);
+    }
     expect([...seen].sort()).toEqual([...RULE_VIOLATION_CODES].sort());
   });
 });
