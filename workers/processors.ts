@@ -18,8 +18,8 @@ import {
   notifyJobSchema,
   reconcileJobSchema,
   seamEventJobSchema,
-  type NotifyChannel,
 } from '../src/queues/jobs';
+import type { NotifyChannel } from '../src/domain/notification-channel';
 
 /**
  * One processor per queue: each validates its job, calls a flow, and turns the flow's answer

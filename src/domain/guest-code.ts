@@ -1,3 +1,4 @@
+import type { NotifyChannel } from './notification-channel';
 import type { CodePlan, MaxTimeRounding } from './rules';
 
 /**
@@ -82,7 +83,7 @@ export interface FailureReason {
 
 export interface NotificationRecord {
   access_code_id: string;
-  channel: string;
+  channel: NotifyChannel;
   at: string;
 }
 

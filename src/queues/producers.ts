@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { CreateJob, NotifyChannel, NotifyJob, ReconcileJob } from './jobs';
+import type { NotifyChannel } from '../domain/notification-channel';
+import type { CreateJob, NotifyJob, ReconcileJob } from './jobs';
 import { QUEUES } from './names';
 import { createJobOptions, notifyJobOptions, reconcileJobOptions, SEAM_BACKOFF } from './options';
 
