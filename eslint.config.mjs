@@ -64,6 +64,25 @@ export default tseslint.config(
     },
   },
   {
+    // src/ is the service's parts; the worker adapters (workers/) and the composition root
+    // (app/) are built on it, never the other way round.
+    files: ['src/**'],
+    ignores: ['src/domain/**', 'src/store/**', 'src/queues/**', 'src/flows/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../workers/*', '../../workers/*', '../app/*', '../../app/*'],
+              message: 'src/ never imports from workers/ or app/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Storage and queues sit just above the domain: they know Redis and BullMQ, never the
     // flows that use them, the HTTP edge, Seam or the senders.
     files: ['src/store/**', 'src/queues/**'],

@@ -23,7 +23,7 @@ import { DateTime } from 'luxon';
 import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'svix';
-import { startService, type RunningService } from '../src/app';
+import { startService, type RunningService } from '../app/service';
 import { loadConfig } from '../src/config';
 import { REDACT_PATHS } from '../src/logger';
 import { startSimulator, type Simulator } from '../sim/simulator';

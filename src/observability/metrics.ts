@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { GUEST_CODE_STATUSES } from '../domain/guest-code';
 import { REPLACEABLE_ERRORS } from '../domain/lifecycle';
 import { DELIVERY_CHANNELS, type DeliveryChannel } from '../domain/notification-channel';
-import { QUEUES } from '../queues/names';
+import { QUEUES } from '../queues/catalog';
 import { REDIS_REFUSALS, type RedisRefusal } from '../redis/connections';
 import { SEAM_ENDPOINTS, type SeamCallObserver } from '../seam/client';
 import { withTimeout } from '../util/timeout';

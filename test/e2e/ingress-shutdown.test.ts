@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { spawnService } from '../helpers/processes';
 import { freePort } from '../helpers/redis-server';
 import { testRedisUrl } from '../helpers/service';

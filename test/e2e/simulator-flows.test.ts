@@ -1,6 +1,6 @@
 /**
  * The whole service as deployed — an `ingress` process and a `worker` process, each started
- * with `node --import tsx src/main.ts <role>` — against the Seam simulator, a real SMTP server
+ * with `node --import tsx app/main.ts <role>` — against the Seam simulator, a real SMTP server
  * and a real receiver for the outbound webhook. Each test checks what the guest received (the
  * email with the PIN the simulator assigned) and what the record says (through the API).
  */

@@ -1,4 +1,4 @@
-import { startService, type RunningService } from '../../src/app';
+import { startService, type RunningService } from '../../app/service';
 import type { Config } from '../../src/config';
 import { GuestCodeStore } from '../../src/store/guest-codes';
 import { Redis } from 'ioredis';

@@ -2,7 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startIngress, type Ingress } from '../../src/ingress';
 import { createMetrics } from '../../src/observability/metrics';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import type { Config } from '../../src/config';
 import { startPrivateRedis, removeDir, type PrivateRedis } from '../helpers/redis-server';
 import { LogSink, testConfig } from '../helpers/service';

@@ -7,7 +7,7 @@
 import { Queue } from 'bullmq';
 import { DateTime } from 'luxon';
 import type { GuestCode } from '../../src/domain/guest-code';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { storeKeys } from '../../src/store/keys';
 import type { SimAccessCode } from '../../sim/codes';
 import { eventually, type Received } from '../sim/receiver';

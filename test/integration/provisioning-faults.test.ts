@@ -6,7 +6,7 @@
  */
 import { Queue } from 'bullmq';
 import type { SimAccessCode } from '../../sim/codes';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { storeKeys } from '../../src/store/keys';
 import { eventually } from '../sim/receiver';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';

@@ -5,7 +5,7 @@
  * can retry the send), except a handful of singletons whose size is bounded by design.
  * BullMQ's deduplication keys expire too; its jobs are trimmed by count and age.
  */
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { eventually } from '../sim/receiver';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 

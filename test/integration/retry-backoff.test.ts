@@ -7,9 +7,9 @@
 import fc from 'fast-check';
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { SeamCallError } from '../../src/seam/client';
-import { seamBackoff } from '../../workers/processors';
+import { seamBackoff } from '../../workers/backoff';
 import { eventually } from '../sim/receiver';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 

@@ -6,7 +6,7 @@
  */
 import { Queue } from 'bullmq';
 import { DateTime } from 'luxon';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import type { GuestCode } from '../../src/domain/guest-code';
 import type { SimAccessCode } from '../../sim/codes';
 import { eventually, type Received } from '../sim/receiver';

@@ -9,7 +9,7 @@
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { storeKeys } from '../../src/store/keys';
 import { eventually } from '../sim/receiver';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';

@@ -8,7 +8,7 @@
 import { appRoutes } from '@bull-board/api/dist/routes.js';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { eventually } from '../sim/receiver';
 import { ADMIN_TOKEN, API_TOKEN, startStack, type Stack } from '../helpers/stack';
 

@@ -6,11 +6,11 @@
 import net from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { startService, type RunningService } from '../../src/app';
+import { startService, type RunningService } from '../../app/service';
 import { GUEST_CODE_STATUSES } from '../../src/domain/guest-code';
 import { createMetrics } from '../../src/observability/metrics';
 import { observeJobs } from '../../src/observability/jobs';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { SEAM_ENDPOINTS } from '../../src/seam/client';
 import { startSimulator, type Simulator } from '../../sim/simulator';
 import { isAccepting } from '../helpers/redis-server';

@@ -15,7 +15,7 @@
 import crypto from 'node:crypto';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { startService, type RunningService } from '../../src/app';
+import { startService, type RunningService } from '../../app/service';
 import { ConfigError, loadConfig, type Config } from '../../src/config';
 import { startSimulator, type Simulator } from '../../sim/simulator';
 import { removeDir, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server';

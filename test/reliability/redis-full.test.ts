@@ -12,9 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { startService, type RunningService } from '../../src/app';
+import { startService, type RunningService } from '../../app/service';
 import type { Config } from '../../src/config';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { startSimulator, type Simulator } from '../../sim/simulator';
 import { removeDir, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server';
 import { LogSink, testConfig } from '../helpers/service';
