@@ -22,7 +22,7 @@ export default tseslint.config(
   },
   {
     // Command-line tools (simulator, demo, bench) print to the terminal by design.
-    files: ['sim/**', 'bench/**', 'scripts/**', 'test/**'],
+    files: ['sim/**', 'devkit/**', 'bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { freePort } from '../../scripts/private-redis';
+import { freePort } from '../../devkit/redis';
 import { spawnNode, type Proc } from './processes';
 
 /** What every bench section shares: one private Redis, a log directory, the webhook secret. */

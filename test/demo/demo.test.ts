@@ -1,7 +1,7 @@
 /** `npm run demo` end to end: the script as a user runs it, with its own redis-server. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { isAccepting } from '../helpers/redis-server';
+import { isAccepting } from '../../devkit/redis';
 
 const ROOT = path.resolve(__dirname, '../..');
 

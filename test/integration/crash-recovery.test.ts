@@ -16,7 +16,7 @@ import { startService, type RunningService } from '../../app/service';
 import { GuestCodeStore } from '../../src/store/guest-codes';
 import { storeKeys } from '../../src/store/keys';
 import { startSimulator, type Simulator } from '../../sim/simulator';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { API_TOKEN, hourlyWindow } from '../helpers/stack';
 import { LogSink, testConfig, testRedisUrl } from '../helpers/service';
 

@@ -13,7 +13,7 @@ import { lockClaimFor } from '../../src/domain/lock-limits';
 import { QUEUES } from '../../src/queues/catalog';
 import { storeKeys } from '../../src/store/keys';
 import { LockCodeRegistry } from '../../src/store/lock-codes';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { testRedisUrl } from '../helpers/service';
 import { startStack, type Stack } from '../helpers/stack';
 

@@ -6,7 +6,7 @@
  * BullMQ's deduplication keys expire too; its jobs are trimmed by count and age.
  */
 import { QUEUES } from '../../src/queues/catalog';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 
 describe('every key has a bound', () => {

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { QUEUES } from '../../src/queues/catalog';
 import { SeamCallError } from '../../src/seam/client';
 import { seamBackoff } from '../../workers/backoff';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 
 const GET = '/access_codes/get';

@@ -9,7 +9,7 @@ import { appRoutes } from '@bull-board/api/dist/routes.js';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUES } from '../../src/queues/catalog';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { ADMIN_TOKEN, API_TOKEN, startStack, type Stack } from '../helpers/stack';
 
 const basic = (password: string) =>

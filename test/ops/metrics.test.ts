@@ -13,10 +13,10 @@ import { observeJobs } from '../../src/observability/jobs';
 import { QUEUES } from '../../src/queues/catalog';
 import { SEAM_ENDPOINTS } from '../../src/seam/client';
 import { startSimulator, type Simulator } from '../../sim/simulator';
-import { isAccepting } from '../helpers/redis-server';
+import { isAccepting } from '../../devkit/redis';
 import { LogSink, testConfig, testRedisUrl } from '../helpers/service';
 import { API_TOKEN, hourlyWindow, startStack, type Stack } from '../helpers/stack';
-import { accessCodeEvent, postDelivery, signDelivery } from '../helpers/webhooks';
+import { accessCodeEvent, postDelivery, signDelivery } from '../../devkit/svix';
 import { Scrape, scrape } from './exposition';
 
 const QUEUE_NAMES = Object.values(QUEUES);

@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUES } from '../../src/queues/catalog';
 import { spawnService, type ServiceProcess } from '../helpers/processes';
-import { accessCodeEvent, signDelivery } from '../helpers/webhooks';
+import { accessCodeEvent, signDelivery } from '../../devkit/svix';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { SeamHttp, SeamHttpApiError } from '@seamapi/http';
 import { startSimulator, type Simulator } from '../../sim/simulator';
-import { startReceiver } from './receiver';
+import { startReceiver } from '../../devkit/webhook-receiver';
 
 let stays = 0;
 /** A different window each call: igloohome takes at most 3 codes with the same start and end

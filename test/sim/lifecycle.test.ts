@@ -2,7 +2,7 @@
  *  matching events are listed by /events/list; in manual mode a test drives each code. */
 import { SeamHttp } from '@seamapi/http';
 import { startSimulator, type Simulator } from '../../sim/simulator';
-import { eventually } from './receiver';
+import { eventually } from '../../devkit/eventually';
 
 let stays = 0;
 /** A different window each call: igloohome takes at most 3 codes with the same start and end

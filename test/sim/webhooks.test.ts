@@ -3,7 +3,8 @@
  *  delivery faults: duplicates, reordering, losses. */
 import { SeamHttp } from '@seamapi/http';
 import { startSimulator, type Simulator } from '../../sim/simulator';
-import { eventually, startReceiver, type Receiver } from './receiver';
+import { eventually } from '../../devkit/eventually';
+import { startReceiver, type Receiver } from '../../devkit/webhook-receiver';
 
 let stays = 0;
 /** A different window each call: igloohome takes at most 3 codes with the same start and end
