@@ -121,6 +121,28 @@ export interface TimelineEntry {
   access_code_id?: string;
 }
 
+/** What a booking's guest code starts from; everything else starts empty. */
+export type NewGuestCode = Pick<
+  GuestCode,
+  'id' | 'reference' | 'request_fingerprint' | 'request' | 'device' | 'plan'
+>;
+
+/** A guest code just requested: nothing created on Seam yet, nobody told. */
+export function requestedGuestCode(fields: NewGuestCode, at: string): GuestCode {
+  return {
+    ...fields,
+    status: 'requested',
+    generation: 0,
+    create_attempts: 0,
+    access_codes: [],
+    replacements: 0,
+    notifications: [],
+    created_at: at,
+    updated_at: at,
+    version: 1,
+  };
+}
+
 export function isTerminal(status: GuestCodeStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }

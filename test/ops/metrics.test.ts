@@ -78,15 +78,7 @@ describe('GET /metrics of the running service', () => {
     for (const endpoint of SEAM_ENDPOINTS) {
       expect(first.value('seam_api_requests_total', { endpoint, status: '200' })).toBeDefined();
     }
-    for (const status of [
-      'requested',
-      'waiting',
-      'set',
-      'notified',
-      'undelivered',
-      'failed',
-      'cancelled',
-    ]) {
+    for (const status of GUEST_CODE_STATUSES) {
       expect(first.value('guest_codes', { status })).toBe(0);
     }
     for (const reason of ['oom', 'readonly', 'loading', 'masterdown', 'timeout', 'unreachable']) {
