@@ -1,15 +1,24 @@
 import type { Router } from 'express';
-import type { Config, Role } from '../src/config';
-import { guestCodeRoutes } from '../src/http/guest-code-routes';
+import type { Redis } from 'ioredis';
+import {
+  ingressConfig,
+  workerConfig,
+  type Config,
+  type IngressConfig,
+  type Role,
+} from '../src/config';
 import { createHttpApp } from '../src/http/app';
-import { healthRoutes, type Lifecycle } from '../src/http/health-routes';
+import { guestCodeRoutes } from '../src/http/guest-code-routes';
+import { healthRoutes } from '../src/http/health-routes';
+import { metricsRoutes, startMetricsListener } from '../src/http/metrics-routes';
 import { createRateLimits } from '../src/http/rate-limit';
 import { listen } from '../src/http/server';
-import { metricsRoutes, startMetricsListener } from '../src/http/metrics-routes';
 import { startIngress } from '../src/ingress';
 import type { Logger } from '../src/logger';
 import { createMetrics, type Metrics } from '../src/observability/metrics';
 import { watchSharedState } from '../src/observability/shared-state';
+import type { Lifecycle } from '../src/process/readiness';
+import { ResourceStack } from '../src/process/resource-stack';
 import type { ShutdownStep } from '../src/process/shutdown';
 import { catalogQueue, WorkQueues } from '../src/queues/producers';
 import {
@@ -20,8 +29,8 @@ import {
 import { createSeamGateway } from '../src/seam/client';
 import { DeviceCache } from '../src/seam/device-cache';
 import { GuestCodeStore } from '../src/store/guest-codes';
-import { LockCodeRegistry } from '../src/store/lock-codes';
 import { storeKeys } from '../src/store/keys';
+import { LockCodeRegistry } from '../src/store/lock-codes';
 import { startWorkers } from '../workers/start';
 
 export interface RunningService {
@@ -30,12 +39,19 @@ export interface RunningService {
   /** The port of the /metrics listener when METRICS_PORT is set. */
   metricsPort?: number;
   lifecycle: Lifecycle;
+  /** What the process holds, in the order to release it (last started, first released). */
   shutdownSteps(): ShutdownStep[];
 }
 
 /**
- * Composes the processes: `ingress` (webhooks, provisioning API, health, metrics), `worker`
+ * The composition root: `ingress` (webhooks, provisioning API, health, metrics), `worker`
  * (BullMQ workers, with a small health server), or `all` of it in one process.
+ *
+ * Everything started is pushed on one ResourceStack right after it starts, so a start-up that
+ * fails half-way releases exactly what it had started, and shutdown is that stack unwound:
+ * the HTTP listener (started last) closes first, then the API's queues, the workers, the
+ * request-path Redis connection, and the metrics (started first) last, so scrapes still work
+ * while the rest drains.
  */
 export async function startService(
   roles: Role[],
@@ -44,142 +60,160 @@ export async function startService(
 ): Promise<RunningService> {
   const lifecycle: Lifecycle = { shuttingDown: false };
   const metrics = createMetrics();
-  const steps: ShutdownStep[] = [];
+  const resources = new ResourceStack();
+  try {
+    const metricsPort = await exposeMetrics(metrics, config, logger, resources);
+    const workers = roles.includes('worker')
+      ? await startWorkers({ config: workerConfig(config), logger, metrics, resources })
+      : undefined;
 
-  const workers = roles.includes('worker')
-    ? await startWorkers({ config, logger, metrics })
-    : undefined;
-
-  if (roles.includes('ingress')) {
-    const settings = { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS };
-    const apiRedis = createRequestPathConnection(settings, 'api');
-    apiRedis.on('error', (err) => logger.debug({ err: err.message }, 'api redis error'));
-    if (!(await waitUntilReady(apiRedis, 5000))) logger.warn('Redis is not reachable yet');
-    const store = new GuestCodeStore(apiRedis, config.QUEUE_PREFIX, {
-      retentionMs: config.RECORD_RETENTION_MS,
-    });
-    const queues = new WorkQueues(
-      apiRedis,
-      config.QUEUE_PREFIX,
-      config.CREATE_MAX_ATTEMPTS,
-      config.RECONCILE_COALESCE_MS,
-    );
-    // Only for the dashboard: the sweeper's schedule is owned by the workers.
-    const sweepQueue = catalogQueue('sweep', apiRedis, config.QUEUE_PREFIX);
-    const seam = createSeamGateway({
-      apiKey: config.SEAM_API_KEY ?? '',
-      endpoint: config.SEAM_ENDPOINT,
-      timeoutMs: config.SEAM_TIMEOUT_MS,
-      observe: metrics.observeSeamCall,
-    });
-    const devices = new DeviceCache(
-      seam,
-      apiRedis,
-      storeKeys(config.QUEUE_PREFIX).deviceCache,
-      config.DEVICE_CACHE_TTL_MS,
-    );
-    const routers: Router[] = config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : [];
-    const limits = createRateLimits({ config, metrics, logger });
-    if (config.API_TOKEN) {
-      routers.push(
-        guestCodeRoutes({
-          token: config.API_TOKEN,
-          store,
-          deps: {
-            store,
-            devices,
-            queues,
-            lockCodes: new LockCodeRegistry(apiRedis, storeKeys(config.QUEUE_PREFIX).lockCodes),
-            now: () => new Date(),
-          },
-          limits,
-        }),
+    let port: number;
+    if (roles.includes('ingress')) {
+      const ingressOnly = ingressConfig(config);
+      // One request-path connection for the webhook route and the API (fail fast, no queueing).
+      const redis = createRequestPathConnection(
+        { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS },
+        'ingress',
       );
+      redis.on('error', (err) => logger.debug({ err: err.message }, 'ingress redis error'));
+      resources.defer('ingress redis', () => closeConnection(redis));
+      if (!(await waitUntilReady(redis, 5000))) logger.warn('Redis is not reachable yet');
+      port = await startHttpRole(
+        ingressOnly,
+        { logger, metrics, lifecycle, redis, resources },
+        {
+          readiness: workers?.readiness,
+        },
+      );
+    } else {
+      // A worker alone still answers health checks, for the orchestrator.
+      if (!workers) throw new Error('no role to start');
+      const app = createHttpApp(logger, [
+        healthRoutes(lifecycle, workers.readiness, logger),
+        ...(config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : []),
+      ]);
+      const http = await listen(app, {
+        port: config.PORT,
+        host: config.HOST,
+        keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      });
+      resources.defer('health http', () => http.close());
+      port = http.port;
     }
-    const ingress = await startIngress({
-      config,
-      logger,
-      metrics,
-      lifecycle,
-      extraRouters: routers,
-      extraReadiness: workers?.readiness,
-      limits,
-      // The dashboard has its own credential; without one it is not served at all.
-      admin: config.ADMIN_TOKEN
-        ? {
-            token: config.ADMIN_TOKEN,
-            queues: [queues.create, queues.reconcile, queues.notify, sweepQueue],
-          }
-        : undefined,
-    }).catch(async (err: unknown) => {
-      // Workers already run: release them, or the process would hang instead of exiting.
-      for (const step of [
-        ...(workers?.shutdownSteps() ?? []),
-        { name: 'api redis', run: () => closeConnection(apiRedis) },
-      ]) {
-        await step.run().catch(() => undefined);
-      }
-      throw err;
-    });
-    steps.push(...ingress.shutdownSteps());
-    if (workers) steps.push(...workers.shutdownSteps());
-    steps.push(
-      { name: 'api queues', run: () => queues.close() },
-      { name: 'sweep queue', run: () => sweepQueue.close() },
-      { name: 'api redis', run: () => closeConnection(apiRedis) },
+    const shutdownSteps = () =>
+      resources.list().map((r) => ({ name: r.name, run: async () => void (await r.run()) }));
+    return { port, metricsPort, lifecycle, shutdownSteps };
+  } catch (err) {
+    // Whatever had started is released, or the process would hang instead of exiting.
+    await resources.close((name, e) =>
+      logger.warn(
+        { step: name, err: e instanceof Error ? e.message : String(e) },
+        'release failed',
+      ),
     );
-    const metricsPort = await exposeMetrics(metrics, config, logger, steps);
-    return { port: ingress.http.port, metricsPort, lifecycle, shutdownSteps: () => steps };
+    throw err;
   }
+}
 
-  // A worker alone still answers health checks, for the orchestrator.
-  if (!workers) throw new Error('no role to start');
-  const app = createHttpApp(logger, [
-    healthRoutes(lifecycle, workers.readiness, logger),
-    ...(config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : []),
-  ]);
-  const http = await listen(app, {
-    port: config.PORT,
-    host: config.HOST,
-    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+/** The ingress with the provisioning API and, when ADMIN_TOKEN is set, the dashboard. */
+async function startHttpRole(
+  config: IngressConfig,
+  parts: {
+    logger: Logger;
+    metrics: Metrics;
+    lifecycle: Lifecycle;
+    redis: Redis;
+    resources: ResourceStack;
+  },
+  opts: { readiness?: Parameters<typeof startIngress>[0]['extraReadiness'] },
+): Promise<number> {
+  const { logger, metrics, redis, resources } = parts;
+  const prefix = config.QUEUE_PREFIX;
+  const store = new GuestCodeStore(redis, prefix, { retentionMs: config.RECORD_RETENTION_MS });
+  const queues = new WorkQueues(
+    redis,
+    prefix,
+    config.CREATE_MAX_ATTEMPTS,
+    config.RECONCILE_COALESCE_MS,
+  );
+  resources.defer('api queues', () => queues.close());
+  // Only for the dashboard: the sweeper's schedule is owned by the workers.
+  const sweepQueue = catalogQueue('sweep', redis, prefix);
+  resources.defer('sweep queue', () => sweepQueue.close());
+  const seam = createSeamGateway({
+    apiKey: config.SEAM_API_KEY,
+    endpoint: config.SEAM_ENDPOINT,
+    timeoutMs: config.SEAM_TIMEOUT_MS,
+    observe: metrics.observeSeamCall,
   });
-  steps.push({ name: 'health http', run: () => http.close() }, ...workers.shutdownSteps());
-  const metricsPort = await exposeMetrics(metrics, config, logger, steps);
-  return { port: http.port, metricsPort, lifecycle, shutdownSteps: () => steps };
+  const devices = new DeviceCache(
+    seam,
+    redis,
+    storeKeys(prefix).deviceCache,
+    config.DEVICE_CACHE_TTL_MS,
+  );
+  const limits = createRateLimits({ config, metrics, logger });
+  const routers: Router[] = config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : [];
+  routers.push(
+    guestCodeRoutes({
+      token: config.API_TOKEN,
+      store,
+      deps: {
+        store,
+        devices,
+        queues,
+        lockCodes: new LockCodeRegistry(redis, storeKeys(prefix).lockCodes),
+        now: () => new Date(),
+      },
+      limits,
+    }),
+  );
+  const ingress = await startIngress({
+    config,
+    logger,
+    metrics,
+    lifecycle: parts.lifecycle,
+    redis,
+    resources,
+    extraRouters: routers,
+    extraReadiness: opts.readiness,
+    limits,
+    // The dashboard has its own credential; without one it is not served at all.
+    admin: config.ADMIN_TOKEN
+      ? {
+          token: config.ADMIN_TOKEN,
+          queues: [queues.create, queues.reconcile, queues.notify, sweepQueue],
+        }
+      : undefined,
+  });
+  return ingress.http.port;
 }
 
 /**
- * The Redis-backed gauges, and `/metrics` on METRICS_PORT when set. Their shutdown steps go
- * last, so scrapes still work while the rest drains. If the listener cannot start, what
- * already runs is released, or the process would hang instead of exiting.
+ * The Redis-backed gauges, and `/metrics` on METRICS_PORT when set. Started first, so they
+ * are released last: scrapes still work while the rest drains.
  */
 async function exposeMetrics(
   metrics: Metrics,
   config: Config,
   logger: Logger,
-  steps: ShutdownStep[],
+  resources: ResourceStack,
 ): Promise<number | undefined> {
-  const closeShared = watchSharedState(metrics, {
+  for (const step of watchSharedState(metrics, {
     redisUrl: config.REDIS_URL,
     prefix: config.QUEUE_PREFIX,
     timeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
     logger,
+  }).reverse()) {
+    resources.defer(step.name, step.run);
+  }
+  if (config.METRICS_PORT === undefined) return undefined;
+  const http = await startMetricsListener(metrics, logger, {
+    port: config.METRICS_PORT,
+    host: config.HOST,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
   });
-  if (config.METRICS_PORT === undefined) {
-    steps.push(...closeShared);
-    return undefined;
-  }
-  try {
-    const http = await startMetricsListener(metrics, logger, {
-      port: config.METRICS_PORT,
-      host: config.HOST,
-      keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
-    });
-    steps.push({ name: 'metrics http', run: () => http.close() }, ...closeShared);
-    logger.info({ port: http.port }, 'metrics listening');
-    return http.port;
-  } catch (err) {
-    for (const step of [...steps, ...closeShared]) await step.run().catch(() => undefined);
-    throw err;
-  }
+  resources.defer('metrics http', () => http.close());
+  logger.info({ port: http.port }, 'metrics listening');
+  return http.port;
 }

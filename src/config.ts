@@ -180,12 +180,39 @@ export type Config = z.infer<typeof envSchema>;
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as (keyof Config)[];
 export type Role = 'ingress' | 'worker';
 
-const requiredByRole: Record<Role, (keyof Config)[]> = {
-  ingress: ['SEAM_WEBHOOK_SECRET', 'API_TOKEN', 'SEAM_API_KEY'],
-  worker: ['SEAM_API_KEY'],
+const INGRESS_REQUIRES = ['SEAM_WEBHOOK_SECRET', 'API_TOKEN', 'SEAM_API_KEY'] as const;
+const WORKER_REQUIRES = ['SEAM_API_KEY'] as const;
+const requiredByRole: Record<Role, readonly (keyof Config)[]> = {
+  ingress: INGRESS_REQUIRES,
+  worker: WORKER_REQUIRES,
 };
 
+/** The configuration with what a role requires known to be there (no `?? ''` downstream). */
+type Requiring<K extends keyof Config> = Config & { [P in K]-?: NonNullable<Config[P]> };
+export type IngressConfig = Requiring<(typeof INGRESS_REQUIRES)[number]>;
+export type WorkerConfig = Requiring<(typeof WORKER_REQUIRES)[number]>;
+
 export class ConfigError extends Error {}
+
+function requireFor<K extends keyof Config>(
+  config: Config,
+  role: Role,
+  keys: readonly K[],
+): Requiring<K> {
+  const missing = keys.filter((k) => config[k] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `invalid configuration: ${missing.map((k) => `${k}: required for the ${role}`).join('; ')}`,
+    );
+  }
+  return config as Requiring<K>;
+}
+
+/** The ingress's view of a configuration loaded for it (loadConfig already checked it). */
+export const ingressConfig = (config: Config): IngressConfig =>
+  requireFor(config, 'ingress', INGRESS_REQUIRES);
+export const workerConfig = (config: Config): WorkerConfig =>
+  requireFor(config, 'worker', WORKER_REQUIRES);
 
 /** Parses the environment; throws a ConfigError whose message is one line per bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {

@@ -1,10 +1,12 @@
 import type { Queue } from 'bullmq';
 import type { Router } from 'express';
-import type { Config } from './config';
+import type { Redis } from 'ioredis';
+import type { IngressConfig } from './config';
 import { adminRoutes } from './http/admin-routes';
 import { createHttpApp } from './http/app';
 import { redisRefusalReporter } from './http/errors';
-import { healthRoutes, type Lifecycle, type ReadinessCheck } from './http/health-routes';
+import { healthRoutes } from './http/health-routes';
+import type { Lifecycle, ReadinessCheck } from './process/readiness';
 import { listen, type HttpServer } from './http/server';
 import { openApiRoutes } from './http/openapi';
 import { createRateLimits, type RateLimits } from './http/rate-limit';
@@ -12,22 +14,23 @@ import { webhookRoutes } from './http/webhook-routes';
 import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
 import { EventInbox } from './queues/event-inbox';
-import { closeConnection, createRequestPathConnection, waitUntilReady } from './redis/connections';
 import { ParkedEvents } from './store/parked-events';
-import type { ShutdownStep } from './process/shutdown';
+import type { ResourceStack } from './process/resource-stack';
 import { withTimeout } from './util/timeout';
 
 export interface Ingress {
   http: HttpServer;
   inbox: EventInbox;
   parked: ParkedEvents;
-  /** Ordered steps that release what the ingress holds. */
-  shutdownSteps(): ShutdownStep[];
 }
 
 /** The HTTP side of the service: Seam webhooks, health, and the routers other parts add. */
 export async function startIngress(opts: {
-  config: Config;
+  config: IngressConfig;
+  /** The process's request-path connection (fail fast, no offline queue). */
+  redis: Redis;
+  /** Where the ingress registers what it starts, to be released last-in first-out. */
+  resources: ResourceStack;
   logger: Logger;
   metrics: Metrics;
   lifecycle: Lifecycle;
@@ -38,19 +41,14 @@ export async function startIngress(opts: {
   /** The request budgets, shared with the extra routers (made here when not given). */
   limits?: RateLimits;
 }): Promise<Ingress> {
-  const { config, logger, metrics, lifecycle } = opts;
-  if (!config.SEAM_WEBHOOK_SECRET) throw new Error('SEAM_WEBHOOK_SECRET is required');
-  const settings = { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS };
-  const redis = createRequestPathConnection(settings, 'ingress');
-  redis.on('error', (err) => logger.debug({ err: err.message }, 'ingress redis error'));
-  if (!(await waitUntilReady(redis, 5000))) logger.warn('Redis is not reachable yet');
-
+  const { config, logger, metrics, lifecycle, redis, resources } = opts;
   const inbox = new EventInbox(
     redis,
     config.QUEUE_PREFIX,
     config.WEBHOOK_DEDUPE_TTL_MS,
     config.REDIS_COMMAND_TIMEOUT_MS,
   );
+  resources.defer('event inbox', () => inbox.close());
   const parked = new ParkedEvents(redis, config.QUEUE_PREFIX, config.REDIS_COMMAND_TIMEOUT_MS);
 
   const redisReady: ReadinessCheck = async () => {
@@ -97,16 +95,7 @@ export async function startIngress(opts: {
     host: config.HOST,
     keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
   });
+  resources.defer('http', () => http.close());
   logger.info({ port: http.port }, 'ingress listening');
-
-  return {
-    http,
-    inbox,
-    parked,
-    shutdownSteps: () => [
-      { name: 'http', run: () => http.close() },
-      { name: 'event inbox', run: () => inbox.close() },
-      { name: 'ingress redis', run: () => closeConnection(redis) },
-    ],
-  };
+  return { http, inbox, parked };
 }

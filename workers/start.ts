@@ -1,16 +1,16 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'bullmq';
-import type { Config } from '../src/config';
+import type { WorkerConfig } from '../src/config';
 import type { GuestCode } from '../src/domain/guest-code';
 import { channelsFor, type NotifyDeps } from '../src/flows/notify-guest';
 import type { ReconcileDeps } from '../src/flows/reconcile';
-import type { ReadinessCheck } from '../src/http/health-routes';
+import type { ReadinessCheck } from '../src/process/readiness';
 import type { Logger } from '../src/logger';
 import { observeJobs } from '../src/observability/jobs';
 import type { Metrics } from '../src/observability/metrics';
 import { createEmailSender } from '../src/notify/email';
 import { createWebhookSender } from '../src/notify/outbound-webhook';
-import type { ShutdownStep } from '../src/process/shutdown';
+import type { ResourceStack } from '../src/process/resource-stack';
 import { JOB_CATALOG, QUEUE_KEYS, type QueueKey } from '../src/queues/catalog';
 import { FAILED_JOB_RETENTION_SECONDS } from '../src/queues/options';
 import { catalogQueue, WorkQueues } from '../src/queues/producers';
@@ -40,20 +40,21 @@ export interface Workers {
   queues: WorkQueues;
   store: GuestCodeStore;
   readiness: Record<string, ReadinessCheck>;
-  shutdownSteps(): ShutdownStep[];
 }
 
 /** Starts every BullMQ worker of the service, wired to its flows. */
 export async function startWorkers(opts: {
-  config: Config;
+  config: WorkerConfig;
   logger: Logger;
   metrics: Metrics;
+  /** Where the workers register what they start, to be released last-in first-out. */
+  resources: ResourceStack;
 }): Promise<Workers> {
-  const { config, logger } = opts;
-  if (!config.SEAM_API_KEY) throw new Error('SEAM_API_KEY is required');
+  const { config, logger, resources } = opts;
   const settings = { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS };
   const redis = createWorkerConnection(settings, 'worker');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'worker redis error'));
+  resources.defer('worker redis', () => closeConnection(redis));
   const prefix = config.QUEUE_PREFIX;
   const keys = storeKeys(prefix);
   const now = () => new Date();
@@ -71,7 +72,9 @@ export async function startWorkers(opts: {
     config.CREATE_MAX_ATTEMPTS,
     config.RECONCILE_COALESCE_MS,
   );
+  resources.defer('work queues', () => queues.close());
   const sweepQueue = catalogQueue('sweep', redis, prefix);
+  resources.defer('sweep queue', () => sweepQueue.close());
 
   const email =
     config.SMTP_URL && config.MAIL_FROM
@@ -82,6 +85,7 @@ export async function startWorkers(opts: {
           ...(config.NOTIFY_ALLOW_CLEARTEXT ? { requireTls: false } : {}),
         })
       : undefined;
+  resources.defer('email', async () => email?.close());
   const webhook =
     config.NOTIFY_WEBHOOK_URL && config.NOTIFY_WEBHOOK_SECRET
       ? createWebhookSender({
@@ -196,6 +200,18 @@ export async function startWorkers(opts: {
     return worker;
   };
   const workers = QUEUE_KEYS.map(start);
+  resources.defer('workers', async () => {
+    // close() waits for active jobs with no bound of its own (seam-facts): bound it.
+    shutdown.abort();
+    await withTimeout(
+      Promise.all(workers.map((w) => w.close())),
+      Math.max(1000, config.SHUTDOWN_TIMEOUT_MS - 3000),
+      'closing workers',
+    ).catch(async (err) => {
+      logger.warn({ err: err.message }, 'workers did not finish in time; forcing');
+      await Promise.all(workers.map((w) => w.close(true)));
+    });
+  });
   // One schedule shared by every worker process: BullMQ runs each tick once.
   await sweepQueue.upsertJobScheduler(
     'sweep',
@@ -217,31 +233,5 @@ export async function startWorkers(opts: {
     },
   };
 
-  return {
-    workers,
-    queues,
-    store,
-    readiness,
-    shutdownSteps: () => [
-      {
-        name: 'workers',
-        // close() waits for active jobs with no bound of its own (seam-facts): bound it.
-        run: async () => {
-          shutdown.abort();
-          await withTimeout(
-            Promise.all(workers.map((w) => w.close())),
-            Math.max(1000, config.SHUTDOWN_TIMEOUT_MS - 3000),
-            'closing workers',
-          ).catch(async (err) => {
-            logger.warn({ err: err.message }, 'workers did not finish in time; forcing');
-            await Promise.all(workers.map((w) => w.close(true)));
-          });
-        },
-      },
-      { name: 'work queues', run: () => queues.close() },
-      { name: 'sweep queue', run: () => sweepQueue.close() },
-      { name: 'email', run: async () => email?.close() },
-      { name: 'worker redis', run: () => closeConnection(redis) },
-    ],
-  };
+  return { workers, queues, store, readiness };
 }

@@ -1,12 +1,7 @@
 import { Router } from 'express';
 import type { Logger } from '../logger';
 
-export type ReadinessCheck = () => Promise<{ ok: true } | { ok: false; reason: string }>;
-
-export interface Lifecycle {
-  /** Set once on SIGTERM/SIGINT; readiness turns 503 at once so the balancer drains us. */
-  shuttingDown: boolean;
-}
+import type { Lifecycle, ReadinessCheck } from '../process/readiness';
 
 /**
  * Liveness says the event loop turns; readiness says this process can take traffic now.

@@ -1,6 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { ingressConfig } from '../../src/config';
 import { startIngress, type Ingress } from '../../src/ingress';
+import { ResourceStack } from '../../src/process/resource-stack';
+import {
+  closeConnection,
+  createRequestPathConnection,
+  waitUntilReady,
+} from '../../src/redis/connections';
 import { createMetrics } from '../../src/observability/metrics';
 import { QUEUES } from '../../src/queues/catalog';
 import type { Config } from '../../src/config';
@@ -21,11 +29,27 @@ interface Harness {
 
 async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
   const secret = newWebhookSecret();
-  const config = testConfig({ SEAM_WEBHOOK_SECRET: secret, ...overrides });
+  const config = ingressConfig(
+    testConfig({
+      SEAM_WEBHOOK_SECRET: secret,
+      API_TOKEN: randomBytes(24).toString('hex'),
+      SEAM_API_KEY: 'seam_test_key',
+      ...overrides,
+    }),
+  );
   const logs = new LogSink();
   const lifecycle = { shuttingDown: false };
+  const resources = new ResourceStack();
+  const requestPath = createRequestPathConnection(
+    { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS },
+    'ingress',
+  );
+  resources.defer('ingress redis', () => closeConnection(requestPath));
+  await waitUntilReady(requestPath, 5000);
   const ingress = await startIngress({
     config,
+    redis: requestPath,
+    resources,
     logger: logs.logger,
     metrics: createMetrics(),
     lifecycle,
@@ -41,7 +65,7 @@ async function startHarness(overrides: Record<string, string> = {}): Promise<Har
     logs,
     lifecycle,
     close: async () => {
-      for (const step of ingress.shutdownSteps()) await step.run();
+      await resources.close();
       await queue.close();
       redis.disconnect();
     },

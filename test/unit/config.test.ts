@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config';
+import {
+  CONFIG_VARIABLES,
+  ConfigError,
+  ingressConfig,
+  loadConfig,
+  workerConfig,
+} from '../../src/config';
 import { spawnService } from '../helpers/processes';
 
 const good = {
@@ -38,6 +44,15 @@ describe('configuration from the environment', () => {
       /SEAM_WEBHOOK_SECRET.*API_TOKEN.*SEAM_API_KEY/,
     );
     expect(() => loadConfig({ SEAM_API_KEY: 'seam_k' }, ['worker'])).not.toThrow();
+  });
+
+  it('gives each role its configuration only when what the role requires is there', () => {
+    const workerOnly = loadConfig({ SEAM_API_KEY: 'seam_k' }, ['worker']);
+    expect(workerConfig(workerOnly).SEAM_API_KEY).toBe('seam_k');
+    expect(() => ingressConfig(workerOnly)).toThrow(ConfigError);
+    expect(() => ingressConfig(workerOnly)).toThrow(/SEAM_WEBHOOK_SECRET.*API_TOKEN/);
+    const both = loadConfig(good, ['ingress', 'worker']);
+    expect(ingressConfig(both).API_TOKEN).toBe(good.API_TOKEN);
   });
 
   it('stops the process with one clear line and exit code 1', async () => {
