@@ -5,6 +5,7 @@ import {
   NotificationNotReady,
   notifyGuest,
   sendAlert,
+  sendWindowChanged,
   type NotifyDeps,
 } from '../src/flows/notify-guest';
 import { isNotificationError } from '../src/notify/errors';
@@ -74,6 +75,7 @@ export function notifyProcessor(deps: NotifyDeps, channels: (gc: GuestCode) => N
     const data = notifyJobSchema.parse(job.data);
     try {
       if (data.kind === 'alert') return await sendAlert(deps, data);
+      if (data.kind === 'window_changed') return await sendWindowChanged(deps, data);
       return await notifyGuest(deps, data, channels);
     } catch (err) {
       const permanent = isNotificationError(err) && !err.retryable;
