@@ -179,7 +179,7 @@ export function describeChange(
   before: GuestCode,
   change: Pick<StayChange, 'window' | 'contact'>,
   plan: CodePlan,
-  opts: { waits: boolean },
+  opts: { waits: boolean; guest: Guest },
 ): string {
   const parts: string[] = [];
   const live = before.access_codes.filter((c) => !c.superseded);
@@ -214,10 +214,13 @@ export function describeChange(
         (c) =>
           !c.superseded && before.notifications.some((n) => n.access_code_id === c.access_code_id),
       );
+      const moved = contactDiffers(before.request.guest, opts.guest);
       parts.push(
-        told
+        told && moved
           ? `No new code is needed. The guest was told the PIN at their previous contact: POST /v1/guest-codes/${before.id}/resend sends the same PIN to the new one.`
-          : 'No new code is needed; the guest will be told at the new contact.',
+          : told
+            ? 'No new code is needed, and none of the ways the guest is told changed.'
+            : 'No new code is needed; the guest will be told at the new contact.',
       );
     }
   }

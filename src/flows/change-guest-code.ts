@@ -121,7 +121,7 @@ export async function changeGuestCode(
           timeline: [{ at, type: 'change_withdrawn', message: note }],
         };
       }
-      note = describeChange(cur, { window, contact }, plan, { waits });
+      note = describeChange(cur, { window, contact }, plan, { waits, guest: next.guest });
       const n = Math.max(cur.changes?.at(-1)?.n ?? 0, cur.pending_change?.change.n ?? 0) + 1;
       const change: StayChange = {
         n,
