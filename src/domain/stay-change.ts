@@ -14,11 +14,11 @@ import type { CodePlan, MaxTimeRounding } from './rules';
  * A stay that changes (PATCH /v1/guest-codes/{id}). Pure: the caller passes the time, the new
  * plan (checked against the lock's rules) and stores the result.
  *
- * An offline code can be neither edited nor revoked: Seam's offline-access-codes guide says
- * offline codes are computed from the window ("the lock can verify the code ... without a
- * connection") and Seam cannot delete them from the lock. So a new window means a new code, and
- * the old one keeps opening the door until its own end: the record keeps it in
- * `previous_codes` with that end, and every answer says it.
+ * An offline code can be neither edited nor revoked (the project's Seam notes,
+ * shared/reference/seam-facts.md: "Offline codes cannot be updated or deleted through the API,
+ * and each one uses up a slot on the lock"). So a new window means a new code, and the old one
+ * keeps opening the door until its own end: the record keeps it in `previous_codes` with that
+ * end, and every answer says it.
  */
 
 export interface StayPatch {
