@@ -366,6 +366,7 @@ interface GuestCodeView {
 }
 interface ApiBody {
   guest_code?: GuestCodeView;
+  note?: string;
   error?: { code?: string; message?: string };
 }
 
@@ -486,9 +487,13 @@ async function main(): Promise<number> {
   sim.setWebhookUrl(`${base}/webhooks/seam`);
   say(`Service (ingress + workers) at ${base}; its log: ${logFile}`);
 
-  const api = async (p: string, body?: unknown): Promise<{ status: number; body: ApiBody }> => {
+  const api = async (
+    p: string,
+    body?: unknown,
+    method?: string,
+  ): Promise<{ status: number; body: ApiBody }> => {
     const res = await fetch(`${base}${p}`, {
-      method: body === undefined ? 'GET' : 'POST',
+      method: method ?? (body === undefined ? 'GET' : 'POST'),
       headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(5000),
@@ -617,6 +622,54 @@ async function main(): Promise<number> {
     for (const p of problems) failures.push(`${s.reference}: ${p}`);
     rows.push({ t, pin: problems.length === 0 });
   }
+  // -- a changed stay: BK-1001 stays a night longer
+  section('Changing a stay (PATCH /v1/guest-codes/:id)');
+  const extended = tracked.find((t) => t.scenario.reference === 'BK-1001');
+  if (extended?.id && extended.scenario.window.ends_at && extended.status === 'notified') {
+    const oldCode = extended.accessCodeId;
+    const newEnd = DateTime.fromISO(extended.scenario.window.ends_at)
+      .plus({ days: 1 })
+      .toISO({ suppressMilliseconds: true }) as string;
+    const res = await api(`/v1/guest-codes/${extended.id}`, { ends_at: newEnd }, 'PATCH');
+    say(`${c.bold('BK-1001')} ends_at → ${newEnd}: ${c.green(String(res.status))}`);
+    if (res.body.note) say(c.dim(`           ${res.body.note}`));
+    const until = Date.now() + SETTLE_TIMEOUT_MS;
+    let done: GuestCodeView | undefined;
+    while (!done && Date.now() < until) {
+      const r = await api(`/v1/guest-codes/${extended.id}`).catch(() => undefined);
+      const gc = r?.body.guest_code;
+      if (gc?.status === 'notified' && gc.active_access_code_id !== oldCode) done = gc;
+      else await new Promise((r2) => setTimeout(r2, POLL_MS));
+    }
+    await sim.webhooksIdle(3000);
+    await new Promise((r) => setTimeout(r, 300));
+    const newPin = done?.active_access_code_id
+      ? sim.accessCodes().find((a) => a.access_code_id === done.active_access_code_id)?.code
+      : undefined;
+    const mails = smtp.mails.filter((m) => m.to.includes(extended.scenario.guest.email));
+    const changed = receiver.events.filter(
+      (e) =>
+        e.verified && e.type === 'guest_code.window_changed' && e.data?.reference === 'BK-1001',
+    );
+    if (res.status !== 202)
+      failures.push(`BK-1001: the change answered ${res.status}, expected 202`);
+    else if (!done || !newPin) failures.push('BK-1001: the changed stay was not notified');
+    else if (mails.length !== 2 || !mails[1]?.text.includes(newPin))
+      failures.push(
+        `BK-1001: ${mails.length} emails after the change, expected 2 (the new PIN last)`,
+      );
+    else if (changed.length !== 1)
+      failures.push(`BK-1001: ${changed.length} guest_code.window_changed events, expected 1`);
+    else {
+      say(
+        `${c.bold('BK-1001')} ${colorStatus('notified')} again with a new code; the guest got one more email, ` +
+          `the booking system guest_code.window_changed: ${String(changed[0]?.data?.message ?? '')}`,
+      );
+    }
+  } else {
+    failures.push('BK-1001: not notified, so its stay could not be changed');
+  }
+
   const unverified = receiver.events.filter((e) => !e.verified).length;
   // The service must never log a PIN (it would appear as a JSON string value).
   const log = readFileSync(logFile, 'utf8');
@@ -688,7 +741,8 @@ async function main(): Promise<number> {
   }
   console.log(
     `\n${c.green(c.bold('DEMO OK'))}: 4 guests notified (one email and one signed webhook each, ` +
-      `PINs matching Seam's), 1 request rejected by the igloohome rules.`,
+      `PINs matching Seam's), 1 stay extended (a new code, one more email), ` +
+      `1 request rejected by the igloohome rules.`,
   );
   return 0;
 }
