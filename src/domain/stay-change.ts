@@ -198,7 +198,7 @@ export function describeChange(
         const until = guestWindow(before, c.access_code_id).ends_at;
         const told = before.notifications.some((n) => n.access_code_id === c.access_code_id);
         parts.push(
-          `The previous ${told ? 'PIN, which the guest was told,' : 'code'} (${c.access_code_id}) ` +
+          `The previous ${told ? 'PIN' : 'code'} (${c.access_code_id})${told ? ', which the guest was told,' : ''} ` +
             `still opens the door until ${until}: offline codes cannot be revoked through the Seam API.` +
             (Date.parse(until) > Date.parse(plan.ends_at)
               ? ` That is after the stay's new end (${plan.ends_at}).`

@@ -125,7 +125,7 @@ describe('changing a stay', () => {
 
     const res = await patch(b.id, { ends_at: newEnd });
     expect(res.status).toBe(202);
-    expect(res.body.note).toContain(`PIN, which the guest was told, (${oldCode})`);
+    expect(res.body.note).toContain(`PIN (${oldCode}), which the guest was told, still opens`);
     expect(res.body.note).toContain(`still opens the door until ${b.ends_at}`);
     expect(res.body.note).toContain(`after the stay's new end (${newEnd})`);
 
