@@ -297,6 +297,60 @@ describe('changing a stay', () => {
     expect(eventsFor(b.id, 'guest_code.window_changed')).toHaveLength(1);
   });
 
+  it("the new window's code has the first one's safety: a lost create answer is adopted, not made twice", async () => {
+    const b = await book(24);
+    await notifiedAt(b.id, 0);
+    const newEnd = iso(Date.parse(b.ends_at) + 5 * HOUR);
+    // Seam stores the new code, then the connection drops before the answer.
+    s.sim.setFaults({ dropCreates: 1 });
+    const res = await patch(b.id, { ends_at: newEnd });
+    expect(res.status).toBe(202);
+    const done = await notifiedAt(b.id, 1);
+    await sleep(300);
+    const fresh = codesOf(b.id).filter((c) => Date.parse(c.ends_at!) === Date.parse(newEnd));
+    expect(fresh).toHaveLength(1);
+    expect(done.active_access_code_id).toBe(fresh[0]!.access_code_id);
+    expect((await s.store.timeline(b.id)).map((t) => t.type)).toContain('adopted');
+    expect(mailTo(b.email)).toHaveLength(2);
+  });
+
+  it("a new window the lock's limits refuse (igloohome: 3 codes per window) is 422 and changes nothing", async () => {
+    const device = s.sim.devices.igloohome[1]!;
+    const full = hourlyWindow(2 + 24 * 40, 24);
+    for (let i = 0; i < 3; i++) {
+      const taken = await s.api('/v1/guest-codes', {
+        body: {
+          device_id: device,
+          guest: { name: 'Other', email: `other-${i}@guest.example` },
+          ...full,
+          reference: `stay-full-${i}`,
+        },
+      });
+      expect(taken.status).toBe(202);
+    }
+    // The three are made (each claimed its place on the lock) before the change is asked.
+    await eventually(() =>
+      s.sim
+        .accessCodes()
+        .filter(
+          (c) =>
+            c.device_id === device &&
+            c.starts_at &&
+            Date.parse(c.starts_at) === Date.parse(full.starts_at),
+        ).length === 3
+        ? true
+        : undefined,
+    );
+    const b = await book(24, { device: 1 });
+    const before = await notifiedAt(b.id, 0);
+    const res = await patch(b.id, full);
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('igloohome_same_window_limit');
+    await sleep(300);
+    expect(await s.store.get(b.id)).toEqual(before);
+    expect(codesOf(b.id)).toHaveLength(1);
+  });
+
   it("a change that breaks the lock's rules is 422 and changes nothing", async () => {
     const b = await book(24);
     const before = await notifiedAt(b.id, 0);
