@@ -8,7 +8,7 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-# Everything the build may include (tsconfig.build.json: src, workers, sim); .dockerignore
+# Everything the build may include (tsconfig.build.json: app, src, workers, sim); .dockerignore
 # keeps node_modules, dist, .env and test output out of the context.
 COPY . .
 RUN npm run build
@@ -32,4 +32,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # shutdown. As PID 1 node has no default signal handlers, but the app installs its own for
 # SIGTERM and SIGINT; docker-compose.yml adds `init: true` (tini) to forward signals and reap
 # zombies. Under Kubernetes or plain `docker run`, pass --init or rely on node's handlers.
-CMD ["node", "dist/src/main.js", "all"]
+CMD ["node", "dist/app/main.js", "all"]

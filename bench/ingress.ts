@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { freePort } from '../scripts/private-redis';
+import { freePort } from '../devkit/redis';
 import { startServiceProcess, type BenchContext } from './lib/context';
 import { cpuMsOf, redisPid, ROOT, spawnNode, waitForHttp, type Proc } from './lib/processes';
 import { median, round } from './lib/stats';

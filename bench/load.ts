@@ -6,7 +6,7 @@
  * Input (env BENCH_LOAD, JSON): LoadInput below.
  */
 import autocannon from 'autocannon';
-import { checkAgainstSvix, deliveryFactory } from './lib/signing';
+import { checkAgainstSvix, deliveryFactory } from '../devkit/svix';
 
 export interface LoadInput {
   url: string;

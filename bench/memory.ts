@@ -1,4 +1,4 @@
-import { QUEUES } from '../src/queues/names';
+import { QUEUES } from '../src/queues/catalog';
 import type { Code } from './e2e';
 import { runLoad } from './ingress';
 import type { BenchContext } from './lib/context';

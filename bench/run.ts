@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { removeDir, startPrivateRedis } from '../scripts/private-redis';
+import { removeDir, startPrivateRedis } from '../devkit/redis';
 import { newWebhookSecret } from '../sim/webhooks';
 import { benchE2e, createCodes, type Code, type E2eReport } from './e2e';
 import { benchIngress, type IngressReport } from './ingress';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { SeamEventJob } from '../src/queues/jobs';
-import { QUEUES } from '../src/queues/names';
+import { QUEUES } from '../src/queues/catalog';
 import { eventJobOptions } from '../src/queues/options';
 import type { Code } from './e2e';
 import type { BenchContext } from './lib/context';

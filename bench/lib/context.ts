@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { freePort } from '../../scripts/private-redis';
+import { freePort } from '../../devkit/redis';
 import { spawnNode, type Proc } from './processes';
 
 /** What every bench section shares: one private Redis, a log directory, the webhook secret. */
@@ -35,7 +35,7 @@ export function serviceEnv(
   };
 }
 
-/** Starts `node dist/src/main.js <role>` (the built service, as `npm run start:<role>`). */
+/** Starts `node dist/app/main.js <role>` (the built service, as `npm run start:<role>`). */
 export async function startServiceProcess(
   ctx: BenchContext,
   name: string,
@@ -46,7 +46,7 @@ export async function startServiceProcess(
   const port = await freePort();
   const proc = spawnNode(
     name,
-    [...nodeFlags, 'dist/src/main.js', role],
+    [...nodeFlags, 'dist/app/main.js', role],
     { ...serviceEnv(ctx, env), PORT: String(port) },
     ctx.logDir,
   );

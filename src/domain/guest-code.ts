@@ -1,3 +1,4 @@
+import type { NotifyChannel } from './notification-channel';
 import type { CodePlan, MaxTimeRounding } from './rules';
 
 /**
@@ -82,7 +83,7 @@ export interface FailureReason {
 
 export interface NotificationRecord {
   access_code_id: string;
-  channel: string;
+  channel: NotifyChannel;
   at: string;
   /** The guest's contact version it went to (absent: 0, the contact first given). */
   contact?: number;
@@ -159,6 +160,28 @@ export interface TimelineEntry {
   type: string;
   message: string;
   access_code_id?: string;
+}
+
+/** What a booking's guest code starts from; everything else starts empty. */
+export type NewGuestCode = Pick<
+  GuestCode,
+  'id' | 'reference' | 'request_fingerprint' | 'request' | 'device' | 'plan'
+>;
+
+/** A guest code just requested: nothing created on Seam yet, nobody told. */
+export function requestedGuestCode(fields: NewGuestCode, at: string): GuestCode {
+  return {
+    ...fields,
+    status: 'requested',
+    generation: 0,
+    create_attempts: 0,
+    access_codes: [],
+    replacements: 0,
+    notifications: [],
+    created_at: at,
+    updated_at: at,
+    version: 1,
+  };
 }
 
 export function isTerminal(status: GuestCodeStatus): boolean {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { giveUpNotification, UNDELIVERED } from '../domain/endings';
 import { guestWindow, notifiedThrough, type GuestCode } from '../domain/guest-code';
+import type { DeliveryChannel, NotifyChannel } from '../domain/notification-channel';
 import type { Logger } from '../logger';
 import type { EmailSender } from '../notify/email';
 import { composeGuestMessage } from '../notify/guest-message';
 import type { WebhookSender } from '../notify/outbound-webhook';
-import type { NotifyChannel } from '../queues/jobs';
 import type { SeamGateway } from '../seam/client';
 import type { GuestCodeStore } from '../store/guest-codes';
 import type { NotificationClaims } from '../store/notification-claims';
@@ -22,16 +22,13 @@ export interface NotifyDeps {
   /** Queues the ops alert (`guest_code.failed`); `key` tells one alert of a guest code from another. */
   alert?: (guestCodeId: string, code: string, message: string, key: string) => Promise<unknown>;
   /** Told of every send attempt that reached a sender (for metrics). */
-  onNotification?: (
-    channel: 'email' | 'webhook' | 'alert_webhook',
-    outcome: 'sent' | 'failed',
-  ) => void;
+  onNotification?: (channel: DeliveryChannel, outcome: 'sent' | 'failed') => void;
 }
 
 /** Runs one send and reports its outcome; a failure still propagates (the job retries). */
 async function reported<T>(
   deps: Pick<NotifyDeps, 'onNotification'>,
-  channel: 'email' | 'webhook' | 'alert_webhook',
+  channel: DeliveryChannel,
   send: () => Promise<T>,
 ): Promise<T> {
   try {

@@ -5,7 +5,8 @@ import {
 } from '../domain/lifecycle';
 import { type GuestCode, type SeamStatus, SEAM_STATUS_ORDER } from '../domain/guest-code';
 import type { Logger } from '../logger';
-import type { NotifyChannel, SeamEventJob } from '../queues/jobs';
+import type { NotifyChannel } from '../domain/notification-channel';
+import type { SeamEventJob } from '../queues/jobs';
 import { SeamCallError, type SeamGateway } from '../seam/client';
 import type { AccessCodeFreshness } from '../store/access-code-freshness';
 import type { GuestCodeStore } from '../store/guest-codes';

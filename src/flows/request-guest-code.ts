@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { lockProfileFromDevice, type DeviceFacts } from '../domain/device-profile';
-import type { GuestCode, GuestCodeRequest } from '../domain/guest-code';
+import { requestedGuestCode, type GuestCode, type GuestCodeRequest } from '../domain/guest-code';
 import { decideLockLimits, lockClaimFor } from '../domain/lock-limits';
 import { planOfflineCode, type RuleViolation } from '../domain/rules';
 import { SeamCallError } from '../seam/client';
@@ -86,28 +86,22 @@ export async function requestGuestCode(
   }
 
   const at = now.toISOString();
-  const record: GuestCode = {
-    id: `gc_${randomUUID()}`,
-    reference: req.reference,
-    request_fingerprint: print,
-    request: req,
-    device: {
-      device_id: req.device_id,
-      name: profile.profile.name,
-      manufacturer: profile.profile.manufacturer,
-      timezone: profile.profile.timezone,
+  const record = requestedGuestCode(
+    {
+      id: `gc_${randomUUID()}`,
+      reference: req.reference,
+      request_fingerprint: print,
+      request: req,
+      device: {
+        device_id: req.device_id,
+        name: profile.profile.name,
+        manufacturer: profile.profile.manufacturer,
+        timezone: profile.profile.timezone,
+      },
+      plan: planned.plan,
     },
-    plan: planned.plan,
-    status: 'requested',
-    generation: 0,
-    create_attempts: 0,
-    access_codes: [],
-    replacements: 0,
-    notifications: [],
-    created_at: at,
-    updated_at: at,
-    version: 1,
-  };
+    at,
+  );
   const saved = await deps.store.createIfAbsent(record, {
     at,
     type: 'requested',

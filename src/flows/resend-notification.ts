@@ -1,6 +1,6 @@
 import { requestResend } from '../domain/endings';
 import type { GuestCode } from '../domain/guest-code';
-import { NOTIFY_CHANNELS, type NotifyChannel } from '../queues/jobs';
+import { NOTIFY_CHANNELS, type NotifyChannel } from '../domain/notification-channel';
 import type { GuestCodeStore } from '../store/guest-codes';
 
 export interface ResendDeps {

@@ -4,18 +4,10 @@ import type { BeforeHook } from '@bull-board/api/typings/app';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { Router, type RequestHandler } from 'express';
-import { QUEUES } from '../queues/names';
+import { definitionOf } from '../queues/catalog';
 import { requireToken } from './auth';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
-
-const DESCRIPTIONS: Record<string, string> = {
-  [QUEUES.events]: 'Seam webhook deliveries (access_code.*), one job per Svix message',
-  [QUEUES.create]: "creation of a guest's offline code on Seam",
-  [QUEUES.reconcile]: 'fetch an access code from Seam and apply it to its guest code',
-  [QUEUES.notify]: 'tell a guest their PIN (email, booking-system webhook) and ops alerts',
-  [QUEUES.sweep]: 'the periodic safety net that polls Seam for what webhooks missed',
-};
 
 /**
  * The dashboard is read-only but for one action: retrying failed jobs (one, or all of a
@@ -73,7 +65,7 @@ export function adminRoutes(opts: {
       (queue) =>
         new BullMQAdapter(queue, {
           ...retryFailedOnly,
-          description: DESCRIPTIONS[queue.name] ?? '',
+          description: definitionOf(queue.name)?.description ?? '',
         }),
     ),
     serverAdapter,

@@ -1,5 +1,7 @@
+import type { NotifyChannel } from '../domain/notification-channel';
+
 /** Channels the service notifies through. */
-export type NotificationChannel = 'email' | 'webhook';
+export type NotificationChannel = NotifyChannel;
 
 export interface NotificationErrorOptions {
   channel: NotificationChannel;

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { GUEST_CODE_STATUSES } from '../domain/guest-code';
 import { REPLACEABLE_ERRORS } from '../domain/lifecycle';
-import { QUEUES } from '../queues/names';
+import { DELIVERY_CHANNELS, type DeliveryChannel } from '../domain/notification-channel';
+import { QUEUES } from '../queues/catalog';
 import { REDIS_REFUSALS, type RedisRefusal } from '../redis/connections';
 import { SEAM_ENDPOINTS, type SeamCallObserver } from '../seam/client';
 import { withTimeout } from '../util/timeout';
@@ -35,8 +36,8 @@ export const QUEUE_STATES = [
 export type QueueState = (typeof QUEUE_STATES)[number];
 
 /** `alert_webhook` is the ops alert (`guest_code.failed` / `guest_code.alert`), sent through the same webhook. */
-export const NOTIFICATION_CHANNELS = ['email', 'webhook', 'alert_webhook'] as const;
-export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
+export const NOTIFICATION_CHANNELS = DELIVERY_CHANNELS;
+export type NotificationChannel = DeliveryChannel;
 export const NOTIFICATION_OUTCOMES = ['sent', 'failed'] as const;
 export type NotificationOutcome = (typeof NOTIFICATION_OUTCOMES)[number];
 

@@ -1,8 +1,8 @@
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import type { ShutdownStep } from '../process/shutdown';
-import { QUEUES } from '../queues/names';
+import { QUEUE_KEYS } from '../queues/catalog';
+import { catalogQueue } from '../queues/producers';
 import { closeConnection, createRequestPathConnection, waitUntilReady } from '../redis/connections';
 import { GuestCodeStore } from '../store/guest-codes';
 import { QUEUE_STATES, type Metrics, type QueueState, type SharedStateSource } from './metrics';
@@ -17,11 +17,7 @@ export function sharedStateSource(
   prefix: string,
   store: Pick<GuestCodeStore, 'statusCounts'>,
 ): SharedStateSource & { close(): Promise<void> } {
-  const queues = Object.values(QUEUES).map((name) => {
-    const queue = new Queue(name, { connection, prefix });
-    queue.on('error', () => undefined);
-    return queue;
-  });
+  const queues = QUEUE_KEYS.map((key) => catalogQueue(key, connection, prefix));
   return {
     queueCounts: async () => {
       const all = await Promise.all(

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withTimeout } from '../util/timeout';
-import { QUEUES } from './names';
 import type { SeamEventJob } from './jobs';
-import { eventJobOptions } from './options';
+import { catalogQueue } from './producers';
 
 export type EnqueueOutcome = 'accepted' | 'duplicate';
 
@@ -40,13 +39,7 @@ export class EventInbox {
     private readonly dedupeTtlMs: number,
     private readonly timeoutMs: number,
   ) {
-    this.queue = new Queue<SeamEventJob>(QUEUES.events, {
-      connection,
-      prefix,
-      defaultJobOptions: eventJobOptions,
-    });
-    // Errors surface on each add as a rejection; the listener keeps them off the process.
-    this.queue.on('error', () => undefined);
+    this.queue = catalogQueue('events', connection, prefix);
   }
 
   add(job: SeamEventJob): Promise<EnqueueOutcome> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NOTIFY_CHANNELS } from '../domain/notification-channel';
 
 /** Job payloads, validated by the worker that takes them. No payload ever holds a PIN. */
 
@@ -35,9 +36,6 @@ export const reconcileJobSchema = z.object({
   event_seq: z.number().int().positive().optional(),
 });
 export type ReconcileJob = z.infer<typeof reconcileJobSchema>;
-
-export const NOTIFY_CHANNELS = ['email', 'webhook'] as const;
-export type NotifyChannel = (typeof NOTIFY_CHANNELS)[number];
 
 export const notifyJobSchema = z.discriminatedUnion('kind', [
   z.object({

@@ -22,7 +22,7 @@ export const createJobOptions: JobsOptions = {
 };
 
 /**
- * Jobs that call Seam retry with the workers' `seam` backoff (workers/processors.ts):
+ * Jobs that call Seam retry with the workers' `seam` backoff (workers/backoff.ts):
  * exponential from SEAM_RETRY_BASE_MS up to SEAM_RETRY_MAX_MS, with jitter, never sooner than
  * Seam's Retry-After. A reconcile reads the code; a notification reads the PIN.
  */
@@ -40,4 +40,10 @@ export const notifyJobOptions: JobsOptions = {
   backoff: SEAM_BACKOFF,
   removeOnComplete: keepCompleted,
   removeOnFail: keepFailed,
+};
+
+/** The sweeper's ticks: a short history is enough to see that it runs. */
+export const sweepJobOptions: JobsOptions = {
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 100 },
 };

@@ -1,17 +1,34 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { CreateJob, NotifyChannel, NotifyJob, ReconcileJob } from './jobs';
-import { QUEUES } from './names';
-import { createJobOptions, notifyJobOptions, reconcileJobOptions, SEAM_BACKOFF } from './options';
+import type { NotifyChannel } from '../domain/notification-channel';
+import { JOB_CATALOG, type JobPayload, type QueueKey } from './catalog';
+import { SEAM_BACKOFF } from './options';
+
+/** A queue of the catalog, typed by its payload, with the catalog's job options as defaults. */
+export function catalogQueue<K extends QueueKey>(
+  key: K,
+  connection: Redis,
+  prefix: string,
+): Queue<JobPayload<K>> {
+  const def = JOB_CATALOG[key];
+  const queue = new Queue<JobPayload<K>>(def.name, {
+    connection,
+    prefix,
+    defaultJobOptions: def.options,
+  });
+  // Errors surface on each add as a rejection; the listener keeps them off the process.
+  queue.on('error', () => undefined);
+  return queue;
+}
 
 /**
  * Producers for the work queues. Job ids carry the idempotency: the same guest code's
  * creation, or the same notification, is never queued twice while the first is still there.
  */
 export class WorkQueues {
-  readonly create: Queue<CreateJob>;
-  readonly reconcile: Queue<ReconcileJob>;
-  readonly notify: Queue<NotifyJob>;
+  readonly create: Queue<JobPayload<'create'>>;
+  readonly reconcile: Queue<JobPayload<'reconcile'>>;
+  readonly notify: Queue<JobPayload<'notify'>>;
 
   constructor(
     connection: Redis,
@@ -20,11 +37,9 @@ export class WorkQueues {
     /** How long a reconcile waits for the rest of a burst of events (RECONCILE_COALESCE_MS). */
     private readonly reconcileDelayMs = 0,
   ) {
-    const opts = { connection, prefix };
-    this.create = new Queue<CreateJob>(QUEUES.create, opts);
-    this.reconcile = new Queue<ReconcileJob>(QUEUES.reconcile, opts);
-    this.notify = new Queue<NotifyJob>(QUEUES.notify, opts);
-    for (const q of [this.create, this.reconcile, this.notify]) q.on('error', () => undefined);
+    this.create = catalogQueue('create', connection, prefix);
+    this.reconcile = catalogQueue('reconcile', connection, prefix);
+    this.notify = catalogQueue('notify', connection, prefix);
   }
 
   enqueueCreate(guestCodeId: string, generation: number): Promise<unknown> {
@@ -32,7 +47,6 @@ export class WorkQueues {
       'create',
       { guest_code_id: guestCodeId, generation },
       {
-        ...createJobOptions,
         jobId: `create-${guestCodeId}-${generation}`,
         attempts: this.createAttempts,
         backoff: SEAM_BACKOFF,
@@ -51,7 +65,6 @@ export class WorkQueues {
       'reconcile',
       { access_code_id: accessCodeId, reason, ...(eventSeq ? { event_seq: eventSeq } : {}) },
       {
-        ...reconcileJobOptions,
         ...(this.reconcileDelayMs > 0 ? { delay: this.reconcileDelayMs } : {}),
         deduplication: { id: accessCodeId, keepLastIfActive: true },
       },
@@ -64,7 +77,6 @@ export class WorkQueues {
       'recheck',
       { access_code_id: accessCodeId, reason: 'grace period over' },
       {
-        ...reconcileJobOptions,
         jobId: `recheck-${accessCodeId}-${atMs}`,
         delay: Math.max(0, atMs - now),
       },
@@ -92,7 +104,6 @@ export class WorkQueues {
         ...(resend ? { resend } : {}),
       },
       {
-        ...notifyJobOptions,
         jobId: `notify-${guestCodeId}-${accessCodeId}-${channel}${resend ? `-r${resend}` : ''}`,
       },
     );
@@ -109,7 +120,7 @@ export class WorkQueues {
         message,
         ...(key !== code ? { alert_id: key } : {}),
       },
-      { ...notifyJobOptions, jobId: `alert-${guestCodeId}-${key}` },
+      { jobId: `alert-${guestCodeId}-${key}` },
     );
   }
 
@@ -118,7 +129,7 @@ export class WorkQueues {
     return this.notify.add(
       'window-changed',
       { kind: 'window_changed', guest_code_id: guestCodeId, change },
-      { ...notifyJobOptions, jobId: `window-changed-${guestCodeId}-${change}` },
+      { jobId: `window-changed-${guestCodeId}-${change}` },
     );
   }
 

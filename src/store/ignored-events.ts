@@ -1,7 +1,15 @@
 import type { Redis } from 'ioredis';
-import type { SeamEventJob } from '../queues/jobs';
 
 export const IGNORED_EVENTS_KEPT = 1000;
+
+/** What is kept of an event: enough to find it in Seam, never its payload. */
+export interface IgnoredEvent {
+  event_id: string;
+  event_type: string;
+  access_code_id: string;
+  device_id: string;
+  received_at: string;
+}
 
 /** Events for access codes this service did not create: kept (capped) so ops can see them. */
 export class IgnoredEvents {
@@ -10,7 +18,7 @@ export class IgnoredEvents {
     private readonly key: string,
   ) {}
 
-  async record(event: SeamEventJob): Promise<void> {
+  async record(event: IgnoredEvent): Promise<void> {
     const entry = {
       event_id: event.event_id,
       event_type: event.event_type,

@@ -119,8 +119,8 @@ describe('docker-compose.yml', () => {
       expect(path.resolve(root, context, dockerfile)).toBe(path.join(root, 'Dockerfile'));
     });
 
-    it(`runs node dist/src/main.js ${role}`, () => {
-      expect(words(service().command)).toEqual(['node', 'dist/src/main.js', role]);
+    it(`runs node dist/app/main.js ${role}`, () => {
+      expect(words(service().command)).toEqual(['node', 'dist/app/main.js', role]);
     });
 
     it('has a healthcheck on /readyz', () => {
@@ -395,7 +395,7 @@ describe('docker-compose.yml observability profile', () => {
 
 describe('node entry points', () => {
   it('every node dist/... path in compose and the Dockerfile has a source file', () => {
-    // dist/ mirrors the repository (rootDir "."), so dist/src/main.js comes from src/main.ts.
+    // dist/ mirrors the repository (rootDir "."), so dist/app/main.js comes from app/main.ts.
     const base = JSON.parse(read('tsconfig.json')) as { compilerOptions: Dict };
     const build = JSON.parse(read('tsconfig.build.json')) as {
       compilerOptions?: Dict;
@@ -407,7 +407,7 @@ describe('node entry points', () => {
 
     const text = `${read('docker-compose.yml')}\n${dockerfileText}`;
     const paths = new Set([...text.matchAll(/\bdist\/[\w./-]+\.js\b/g)].map((m) => m[0]));
-    expect(paths).toContain('dist/src/main.js');
+    expect(paths).toContain('dist/app/main.js');
     for (const p of paths) {
       const source = p.replace(/^dist\//, '').replace(/\.js$/, '.ts');
       expect({ path: p, source, exists: existsSync(path.join(root, source)) }).toEqual({
@@ -472,7 +472,7 @@ describe('Dockerfile', () => {
     expect(hc?.args).toMatch(/CMD \["node",/);
     expect(hc?.args).toMatch(/\/healthz\b/);
     const cmd = finalStage.filter((i) => i.op === 'CMD').pop();
-    expect(JSON.parse(cmd!.args)).toEqual(['node', 'dist/src/main.js', 'all']);
+    expect(JSON.parse(cmd!.args)).toEqual(['node', 'dist/app/main.js', 'all']);
     expect(finalStage.some((i) => i.op === 'ENTRYPOINT')).toBe(false);
   });
 });

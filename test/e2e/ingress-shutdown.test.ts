@@ -1,11 +1,11 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { spawnService } from '../helpers/processes';
-import { freePort } from '../helpers/redis-server';
+import { freePort } from '../../devkit/redis';
 import { testRedisUrl } from '../helpers/service';
-import { accessCodeEvent, newWebhookSecret, postDelivery, signDelivery } from '../helpers/webhooks';
+import { accessCodeEvent, newWebhookSecret, postDelivery, signDelivery } from '../../devkit/svix';
 
 describe('the ingress process under SIGTERM', () => {
   it('finishes in-flight deliveries, keeps every acknowledged one, and exits 0', async () => {

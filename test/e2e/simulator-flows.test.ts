@@ -1,6 +1,6 @@
 /**
  * The whole service as deployed — an `ingress` process and a `worker` process, each started
- * with `node --import tsx src/main.ts <role>` — against the Seam simulator, a real SMTP server
+ * with `node --import tsx app/main.ts <role>` — against the Seam simulator, a real SMTP server
  * and a real receiver for the outbound webhook. Each test checks what the guest received (the
  * email with the PIN the simulator assigned) and what the record says (through the API).
  */
@@ -9,15 +9,12 @@ import { DateTime } from 'luxon';
 import { startSimulator, type Simulator } from '../../sim/simulator';
 import type { SimAccessCode } from '../../sim/codes';
 import { spawnService, type ServiceProcess } from '../helpers/processes';
-import { freePort } from '../helpers/redis-server';
+import { freePort } from '../../devkit/redis';
 import { testRedisUrl } from '../helpers/service';
-import { newWebhookSecret } from '../helpers/webhooks';
-import {
-  startSmtpServer,
-  type ReceivedMail,
-  type TestSmtpServer,
-} from '../notify/smtp-test-server';
-import { eventually, startReceiver, type Received, type Receiver } from '../sim/receiver';
+import { newWebhookSecret } from '../../devkit/svix';
+import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../devkit/smtp';
+import { eventually } from '../../devkit/eventually';
+import { startReceiver, type Received, type Receiver } from '../../devkit/webhook-receiver';
 
 const API_TOKEN = 'e2e-api-token-0123456789abcdef-0123456789';
 const WAIT_MS = 15_000;

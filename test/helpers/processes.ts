@@ -11,12 +11,12 @@ export interface ServiceProcess {
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-/** Runs `src/main.ts <role>` as its own process, as deployed (TypeScript through tsx). */
+/** Runs `app/main.ts <role>` as its own process, as deployed (TypeScript through tsx). */
 export function spawnService(
   role: 'all' | 'ingress' | 'worker',
   env: Record<string, string>,
 ): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts', role], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { startService, type RunningService } from '../../src/app';
+import { startService, type RunningService } from '../../app/service';
 import type { Config } from '../../src/config';
 import { GuestCodeStore } from '../../src/store/guest-codes';
 import { Redis } from 'ioredis';
@@ -7,9 +7,9 @@ import {
   startSmtpServer,
   type TestSmtpServer,
   type TestSmtpServerOptions,
-} from '../notify/smtp-test-server';
-import { startReceiver, type Receiver } from '../sim/receiver';
-import { newWebhookSecret } from './webhooks';
+} from '../../devkit/smtp';
+import { startReceiver, type Receiver } from '../../devkit/webhook-receiver';
+import { newWebhookSecret } from '../../devkit/svix';
 import { LogSink, testConfig } from './service';
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef-0123456789';

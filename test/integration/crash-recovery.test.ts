@@ -3,7 +3,7 @@
  * is on the wire: after recovery the guest gets exactly one email.
  *
  * The simulator, an SMTP server and the ingress run in this process; each worker is a child
- * process (`node --import tsx src/main.ts worker`) on the test Redis. The SMTP server holds the
+ * process (`node --import tsx app/main.ts worker`) on the test Redis. The SMTP server holds the
  * first message's DATA without answering, so the worker is between claim and sent when it is
  * killed; that message is then refused, so it never counts as delivered.
  */
@@ -12,11 +12,11 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
-import { startService, type RunningService } from '../../src/app';
+import { startService, type RunningService } from '../../app/service';
 import { GuestCodeStore } from '../../src/store/guest-codes';
 import { storeKeys } from '../../src/store/keys';
 import { startSimulator, type Simulator } from '../../sim/simulator';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { API_TOKEN, hourlyWindow } from '../helpers/stack';
 import { LogSink, testConfig, testRedisUrl } from '../helpers/service';
 
@@ -74,7 +74,7 @@ interface WorkerProcess {
 }
 
 function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts', 'worker'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,7 +13,7 @@ import {
   createRequestPathConnection,
   waitUntilReady,
 } from '../../src/redis/connections';
-import { freePort } from '../helpers/redis-server';
+import { freePort } from '../../devkit/redis';
 import { testRedisUrl } from '../helpers/service';
 
 function job(deliveryId: string): SeamEventJob {

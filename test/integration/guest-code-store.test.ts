@@ -6,7 +6,7 @@
 import type { GuestCode } from '../../src/domain/guest-code';
 import { TIMELINE_KEPT } from '../../src/store/guest-codes';
 import { storeKeys } from '../../src/store/keys';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 
 const RETENTION_MS = 2 * 24 * 3600_000;

@@ -1,4 +1,4 @@
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 
 describe('a guest code from request to the guest', () => {

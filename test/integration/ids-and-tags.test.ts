@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { carriesTag, creationTag } from '../../src/domain/guest-code';
 import { createSeamGateway } from '../../src/seam/client';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 
 const CREATE = '/access_codes/create';

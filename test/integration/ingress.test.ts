@@ -2,11 +2,11 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startIngress, type Ingress } from '../../src/ingress';
 import { createMetrics } from '../../src/observability/metrics';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import type { Config } from '../../src/config';
-import { startPrivateRedis, removeDir, type PrivateRedis } from '../helpers/redis-server';
+import { startPrivateRedis, removeDir, type PrivateRedis } from '../../devkit/redis';
 import { LogSink, testConfig } from '../helpers/service';
-import { accessCodeEvent, newWebhookSecret, postDelivery, signDelivery } from '../helpers/webhooks';
+import { accessCodeEvent, newWebhookSecret, postDelivery, signDelivery } from '../../devkit/svix';
 
 interface Harness {
   ingress: Ingress;

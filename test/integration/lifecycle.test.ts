@@ -7,13 +7,14 @@
 import { Queue } from 'bullmq';
 import { DateTime } from 'luxon';
 import type { GuestCode } from '../../src/domain/guest-code';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { storeKeys } from '../../src/store/keys';
 import type { SimAccessCode } from '../../sim/codes';
-import { eventually, type Received } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
+import { type Received } from '../../devkit/webhook-receiver';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
-import { accessCodeEvent, postDelivery, signDelivery } from '../helpers/webhooks';
-import type { ReceivedMail } from '../notify/smtp-test-server';
+import { accessCodeEvent, postDelivery, signDelivery } from '../../devkit/svix';
+import type { ReceivedMail } from '../../devkit/smtp';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

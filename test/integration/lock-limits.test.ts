@@ -10,10 +10,10 @@ import { DateTime } from 'luxon';
 import { Redis } from 'ioredis';
 import type { GuestCode } from '../../src/domain/guest-code';
 import { lockClaimFor } from '../../src/domain/lock-limits';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { storeKeys } from '../../src/store/keys';
 import { LockCodeRegistry } from '../../src/store/lock-codes';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { testRedisUrl } from '../helpers/service';
 import { startStack, type Stack } from '../helpers/stack';
 

@@ -6,9 +6,9 @@
  */
 import { Queue } from 'bullmq';
 import type { SimAccessCode } from '../../sim/codes';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { storeKeys } from '../../src/store/keys';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 
 const CREATE = '/access_codes/create';

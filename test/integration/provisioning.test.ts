@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import type { SimAccessCode } from '../../sim/codes';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 
 const CREATE = '/access_codes/create';

@@ -5,8 +5,8 @@
  * can retry the send), except a handful of singletons whose size is bounded by design.
  * BullMQ's deduplication keys expire too; its jobs are trimmed by count and age.
  */
-import { QUEUES } from '../../src/queues/names';
-import { eventually } from '../sim/receiver';
+import { QUEUES } from '../../src/queues/catalog';
+import { eventually } from '../../devkit/eventually';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 
 describe('every key has a bound', () => {

@@ -7,10 +7,10 @@
 import fc from 'fast-check';
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { SeamCallError } from '../../src/seam/client';
-import { seamBackoff } from '../../workers/processors';
-import { eventually } from '../sim/receiver';
+import { seamBackoff } from '../../workers/backoff';
+import { eventually } from '../../devkit/eventually';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 
 const GET = '/access_codes/get';

@@ -7,7 +7,7 @@
  * receiver; every test asserts the end state.
  */
 import type { SimAccessCode } from '../../sim/codes';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,10 +6,11 @@
  */
 import { Queue } from 'bullmq';
 import { DateTime } from 'luxon';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import type { GuestCode } from '../../src/domain/guest-code';
 import type { SimAccessCode } from '../../sim/codes';
-import { eventually, type Received } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
+import { type Received } from '../../devkit/webhook-receiver';
 import { startStack, type Stack } from '../helpers/stack';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { GuestCode } from '../../src/domain/guest-code';
+import { requestedGuestCode, type GuestCode, type NewGuestCode } from '../../src/domain/guest-code';
 import { sweep, type SweepDeps, type SweepReport } from '../../src/flows/sweep';
 import { WorkQueues } from '../../src/queues/producers';
 import { createSeamGateway, type SeamGateway } from '../../src/seam/client';
@@ -78,7 +78,7 @@ async function harness(order: 'oldest_first' | 'newest_first' = 'oldest_first'):
 function guestCode(over: Partial<GuestCode> = {}): GuestCode {
   const at = new Date().toISOString();
   const window = hourlyWindow(3, 24);
-  return {
+  const fields: NewGuestCode = {
     id: `gc_${randomUUID()}`,
     reference: `sweep-${randomUUID()}`,
     request_fingerprint: 'x',
@@ -105,17 +105,8 @@ function guestCode(over: Partial<GuestCode> = {}): GuestCode {
       warnings: [],
       seam_request: { ...window, max_time_rounding: '1hour' },
     },
-    status: 'requested',
-    generation: 0,
-    create_attempts: 0,
-    access_codes: [],
-    replacements: 0,
-    notifications: [],
-    created_at: at,
-    updated_at: at,
-    version: 1,
-    ...over,
   };
+  return { ...requestedGuestCode(fields, at), ...over };
 }
 
 /** Stores a guest code that follows Seam access code `accessCodeId` (status waiting, or

@@ -8,7 +8,7 @@ import {
   startSilentServer,
   startSmtpServer,
   type TestSmtpServer,
-} from './smtp-test-server';
+} from '../../devkit/smtp';
 
 const FROM = 'Front desk <desk@hotel.example>';
 const GUEST = 'ada@guest.example';

@@ -8,8 +8,8 @@
 import { appRoutes } from '@bull-board/api/dist/routes.js';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUES } from '../../src/queues/names';
-import { eventually } from '../sim/receiver';
+import { QUEUES } from '../../src/queues/catalog';
+import { eventually } from '../../devkit/eventually';
 import { ADMIN_TOKEN, API_TOKEN, startStack, type Stack } from '../helpers/stack';
 
 const basic = (password: string) =>

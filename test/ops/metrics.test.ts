@@ -6,17 +6,17 @@
 import net from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { startService, type RunningService } from '../../src/app';
+import { startService, type RunningService } from '../../app/service';
 import { GUEST_CODE_STATUSES } from '../../src/domain/guest-code';
 import { createMetrics } from '../../src/observability/metrics';
 import { observeJobs } from '../../src/observability/jobs';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { SEAM_ENDPOINTS } from '../../src/seam/client';
 import { startSimulator, type Simulator } from '../../sim/simulator';
-import { isAccepting } from '../helpers/redis-server';
+import { isAccepting } from '../../devkit/redis';
 import { LogSink, testConfig, testRedisUrl } from '../helpers/service';
 import { API_TOKEN, hourlyWindow, startStack, type Stack } from '../helpers/stack';
-import { accessCodeEvent, postDelivery, signDelivery } from '../helpers/webhooks';
+import { accessCodeEvent, postDelivery, signDelivery } from '../../devkit/svix';
 import { Scrape, scrape } from './exposition';
 
 const QUEUE_NAMES = Object.values(QUEUES);
@@ -78,15 +78,7 @@ describe('GET /metrics of the running service', () => {
     for (const endpoint of SEAM_ENDPOINTS) {
       expect(first.value('seam_api_requests_total', { endpoint, status: '200' })).toBeDefined();
     }
-    for (const status of [
-      'requested',
-      'waiting',
-      'set',
-      'notified',
-      'undelivered',
-      'failed',
-      'cancelled',
-    ]) {
+    for (const status of GUEST_CODE_STATUSES) {
       expect(first.value('guest_codes', { status })).toBe(0);
     }
     for (const reason of ['oom', 'readonly', 'loading', 'masterdown', 'timeout', 'unreachable']) {

@@ -12,9 +12,9 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { guestCodeRoutes } from '../../src/http/guest-code-routes';
 import { webhookRoutes } from '../../src/http/webhook-routes';
-import { eventually } from '../sim/receiver';
+import { eventually } from '../../devkit/eventually';
 import { API_TOKEN, hourlyWindow, startStack, type Stack } from '../helpers/stack';
-import { accessCodeEvent, newWebhookSecret, signDelivery } from '../helpers/webhooks';
+import { accessCodeEvent, newWebhookSecret, signDelivery } from '../../devkit/svix';
 
 type Doc = OpenAPIV3_1.Document;
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { storeKeys } from '../../src/store/keys';
-import { freePort } from '../helpers/redis-server';
+import { freePort } from '../../devkit/redis';
 import { startDeployment, type Deployment } from './deployment';
 import {
   inboxView,

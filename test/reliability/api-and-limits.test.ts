@@ -15,13 +15,13 @@
 import crypto from 'node:crypto';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { startService, type RunningService } from '../../src/app';
+import { startService, type RunningService } from '../../app/service';
 import { ConfigError, loadConfig, type Config } from '../../src/config';
 import { startSimulator, type Simulator } from '../../sim/simulator';
-import { removeDir, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server';
+import { removeDir, startPrivateRedis, type PrivateRedis } from '../../devkit/redis';
 import { LogSink, testConfig } from '../helpers/service';
 import { hourlyWindow } from '../helpers/stack';
-import { accessCodeEvent, newWebhookSecret, postDelivery, signDelivery } from '../helpers/webhooks';
+import { accessCodeEvent, newWebhookSecret, postDelivery, signDelivery } from '../../devkit/svix';
 import { LogWatch, recordFigures } from './support';
 
 jest.setTimeout(90_000);

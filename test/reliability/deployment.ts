@@ -9,16 +9,16 @@ import { Redis } from 'ioredis';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/simulator';
 import type { GuestCode } from '../../src/domain/guest-code';
 import { GuestCodeStore } from '../../src/store/guest-codes';
-import { startSmtpServer, type TestSmtpServer } from '../notify/smtp-test-server';
-import { startReceiver, type Receiver } from '../sim/receiver';
+import { startSmtpServer, type TestSmtpServer } from '../../devkit/smtp';
+import { startReceiver, type Receiver } from '../../devkit/webhook-receiver';
 import { hourlyWindow } from '../helpers/stack';
 import {
   removeDir,
   startPrivateRedis,
   type PrivateRedis,
   type PrivateRedisOptions,
-} from '../helpers/redis-server';
-import { newWebhookSecret } from '../helpers/webhooks';
+} from '../../devkit/redis';
+import { newWebhookSecret } from '../../devkit/svix';
 import { LogWatch, sleep } from './support';
 
 export interface Deployment {

@@ -13,12 +13,12 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { startService, type RunningService } from '../../src/app';
+import { startService, type RunningService } from '../../app/service';
 import type { Config } from '../../src/config';
-import { QUEUES } from '../../src/queues/names';
-import { removeDir, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server';
+import { QUEUES } from '../../src/queues/catalog';
+import { removeDir, startPrivateRedis, type PrivateRedis } from '../../devkit/redis';
 import { LogSink, testConfig } from '../helpers/service';
-import { accessCodeEvent, newWebhookSecret, signDelivery } from '../helpers/webhooks';
+import { accessCodeEvent, newWebhookSecret, signDelivery } from '../../devkit/svix';
 import { LogWatch, recordFigures } from './support';
 
 jest.setTimeout(120_000);

@@ -12,11 +12,11 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { startService, type RunningService } from '../../src/app';
+import { startService, type RunningService } from '../../app/service';
 import type { Config } from '../../src/config';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { startSimulator, type Simulator } from '../../sim/simulator';
-import { removeDir, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server';
+import { removeDir, startPrivateRedis, type PrivateRedis } from '../../devkit/redis';
 import { LogSink, testConfig } from '../helpers/service';
 import { hourlyWindow } from '../helpers/stack';
 import {
@@ -24,7 +24,7 @@ import {
   postDelivery,
   signDelivery,
   type SignedDelivery,
-} from '../helpers/webhooks';
+} from '../../devkit/svix';
 import { LogWatch, recordFigures } from './support';
 
 jest.setTimeout(90_000);

@@ -10,8 +10,8 @@
  * no secret or PIN in any log line.
  */
 import { randomUUID } from 'node:crypto';
-import { freePort, removeDir, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server';
-import { newWebhookSecret } from '../helpers/webhooks';
+import { freePort, removeDir, startPrivateRedis, type PrivateRedis } from '../../devkit/redis';
+import { newWebhookSecret } from '../../devkit/svix';
 import {
   LogWatch,
   inboxView,

@@ -9,7 +9,7 @@
  * listener closes. End state: no 5xx and no refused connection seen by clients, every
  * process exited 0, every delivery queued exactly once and processed, every guest told once.
  */
-import { freePort } from '../helpers/redis-server';
+import { freePort } from '../../devkit/redis';
 import { startDeployment, type Deployment } from './deployment';
 import {
   ReadinessBalancer,

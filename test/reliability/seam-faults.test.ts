@@ -11,7 +11,7 @@
  */
 import type { GuestCode } from '../../src/domain/guest-code';
 import { startStack, hourlyWindow, type Stack } from '../helpers/stack';
-import { removeDir, startPrivateRedis, type PrivateRedis } from '../helpers/redis-server';
+import { removeDir, startPrivateRedis, type PrivateRedis } from '../../devkit/redis';
 import { LogWatch, recordFigures, sleep } from './support';
 
 jest.setTimeout(120_000);

@@ -8,9 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUES } from '../../src/queues/names';
+import { QUEUES } from '../../src/queues/catalog';
 import { spawnService, type ServiceProcess } from '../helpers/processes';
-import { accessCodeEvent, signDelivery } from '../helpers/webhooks';
+import { accessCodeEvent, signDelivery } from '../../devkit/svix';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

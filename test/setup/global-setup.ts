@@ -1,4 +1,4 @@
-import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server';
+import { startPrivateRedis, type PrivateRedis } from '../../devkit/redis';
 
 declare global {
   var __PRIVATE_REDIS__: PrivateRedis | undefined;

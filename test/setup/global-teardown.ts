@@ -1,4 +1,4 @@
-import { removeDir } from '../helpers/redis-server';
+import { removeDir } from '../../devkit/redis';
 
 export default async function globalTeardown(): Promise<void> {
   const redis = globalThis.__PRIVATE_REDIS__;

@@ -2,18 +2,8 @@
  *  matching events are listed by /events/list; in manual mode a test drives each code. */
 import { SeamHttp } from '@seamapi/http';
 import { startSimulator, type Simulator } from '../../sim/simulator';
-import { eventually } from './receiver';
-
-let stays = 0;
-/** A different window each call: igloohome takes at most 3 codes with the same start and end
- *  (Seam's igloohome guide: "Maximum number of hourly-bound codes per hour | 3"). */
-const nextWindow = () => {
-  const start = Date.parse('2030-02-01T15:00:00Z') + stays++ * 3_600_000;
-  return {
-    starts_at: new Date(start).toISOString(),
-    ends_at: new Date(start + 44 * 3_600_000).toISOString(),
-  };
-};
+import { nextWindow } from './windows';
+import { eventually } from '../../devkit/eventually';
 
 const stay = (deviceId: string, name = `guest-${Math.random().toString(36).slice(2)}`) => ({
   device_id: deviceId,
@@ -27,7 +17,8 @@ describe('automatic lifecycle', () => {
   let sim: Simulator;
   let seam: SeamHttp;
   beforeAll(async () => {
-    sim = await startSimulator({ settingAfterMs: 50, setAfterMs: 150 });
+    // `setting` lasts most of a second: long enough for a poll on a loaded machine to see it.
+    sim = await startSimulator({ settingAfterMs: 50, setAfterMs: 1000 });
     seam = SeamHttp.fromApiKey(sim.apiKey, { endpoint: sim.url });
   });
   afterAll(() => sim.close());

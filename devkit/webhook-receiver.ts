@@ -1,4 +1,4 @@
-/** A real local HTTP endpoint for the simulator's webhooks: keeps the raw bytes and headers of
+/** A real local HTTP endpoint for signed webhooks (the simulator's, the service's outbound ones): keeps the raw bytes and headers of
  *  every request, verifies each with svix's own `Webhook.verify`, answers what a test says. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +21,11 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(secret: string): Promise<Receiver> {
+/** Listens on 127.0.0.1 at a free port; `path` is only what its URL shows (any path is taken). */
+export async function startReceiver(
+  secret: string,
+  opts: { path?: string } = {},
+): Promise<Receiver> {
   const verifier = new Webhook(secret);
   const received: Received[] = [];
   const receiver = {
@@ -55,7 +59,7 @@ export async function startReceiver(secret: string): Promise<Receiver> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/seam`;
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${opts.path ?? '/webhooks/seam'}`;
   receiver.waitFor = async (predicate, timeoutMs = 5000) => {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(received)) {
@@ -71,18 +75,4 @@ export async function startReceiver(secret: string): Promise<Receiver> {
       server.closeAllConnections();
     });
   return receiver;
-}
-
-/** Polls until `check` returns a value other than undefined. */
-export async function eventually<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('eventually: timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

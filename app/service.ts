@@ -1,26 +1,28 @@
-import { Queue } from 'bullmq';
 import type { Router } from 'express';
-import type { Config, Role } from './config';
-import { guestCodeRoutes } from './http/guest-code-routes';
-import { createHttpApp } from './http/app';
-import { healthRoutes, type Lifecycle } from './http/health-routes';
-import { createRateLimits } from './http/rate-limit';
-import { listen } from './http/server';
-import { metricsRoutes, startMetricsListener } from './http/metrics-routes';
-import { startIngress } from './ingress';
-import type { Logger } from './logger';
-import { createMetrics, type Metrics } from './observability/metrics';
-import { watchSharedState } from './observability/shared-state';
-import type { ShutdownStep } from './process/shutdown';
-import { QUEUES } from './queues/names';
-import { WorkQueues } from './queues/producers';
-import { closeConnection, createRequestPathConnection, waitUntilReady } from './redis/connections';
-import { createSeamGateway } from './seam/client';
-import { DeviceCache } from './seam/device-cache';
-import { GuestCodeStore } from './store/guest-codes';
-import { LockCodeRegistry } from './store/lock-codes';
-import { storeKeys } from './store/keys';
-import { startWorkers } from './worker';
+import type { Config, Role } from '../src/config';
+import { guestCodeRoutes } from '../src/http/guest-code-routes';
+import { createHttpApp } from '../src/http/app';
+import { healthRoutes, type Lifecycle } from '../src/http/health-routes';
+import { createRateLimits } from '../src/http/rate-limit';
+import { listen } from '../src/http/server';
+import { metricsRoutes, startMetricsListener } from '../src/http/metrics-routes';
+import { startIngress } from '../src/ingress';
+import type { Logger } from '../src/logger';
+import { createMetrics, type Metrics } from '../src/observability/metrics';
+import { watchSharedState } from '../src/observability/shared-state';
+import type { ShutdownStep } from '../src/process/shutdown';
+import { catalogQueue, WorkQueues } from '../src/queues/producers';
+import {
+  closeConnection,
+  createRequestPathConnection,
+  waitUntilReady,
+} from '../src/redis/connections';
+import { createSeamGateway } from '../src/seam/client';
+import { DeviceCache } from '../src/seam/device-cache';
+import { GuestCodeStore } from '../src/store/guest-codes';
+import { LockCodeRegistry } from '../src/store/lock-codes';
+import { storeKeys } from '../src/store/keys';
+import { startWorkers } from '../workers/start';
 
 export interface RunningService {
   /** The HTTP port (ingress, or the worker's health port). */
@@ -63,11 +65,7 @@ export async function startService(
       config.RECONCILE_COALESCE_MS,
     );
     // Only for the dashboard: the sweeper's schedule is owned by the workers.
-    const sweepQueue = new Queue(QUEUES.sweep, {
-      connection: apiRedis,
-      prefix: config.QUEUE_PREFIX,
-    });
-    sweepQueue.on('error', () => undefined);
+    const sweepQueue = catalogQueue('sweep', apiRedis, config.QUEUE_PREFIX);
     const seam = createSeamGateway({
       apiKey: config.SEAM_API_KEY ?? '',
       endpoint: config.SEAM_ENDPOINT,

@@ -1,4 +1,4 @@
-/** A real SMTP server for the notify tests (smtp-server), plus a minimal MIME reader. */
+/** A real SMTP server (smtp-server) for the tests and the demo, plus a minimal MIME reader. */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -39,6 +39,8 @@ export interface TestSmtpServerOptions {
   refuseConnectionWith?: { code: number; message: string };
   /** Offer STARTTLS, with a fresh self-signed certificate for 127.0.0.1 and localhost. */
   starttls?: boolean;
+  /** Called with each message as it arrives (the demo prints it). */
+  onMessage?: (mail: ReceivedMail) => void;
 }
 
 let certificate: { key: string; cert: string } | undefined;
@@ -111,12 +113,14 @@ export async function startSmtpServer(
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
         const envelopeFrom = session.envelope.mailFrom;
-        messages.push({
+        const mail: ReceivedMail = {
           from: envelopeFrom ? envelopeFrom.address : undefined,
           rcptTo: session.envelope.rcptTo.map((r) => r.address),
           ...parseMime(raw),
           secure: session.secure,
-        });
+        };
+        messages.push(mail);
+        options.onMessage?.(mail);
         callback();
       });
     },

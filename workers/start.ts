@@ -1,37 +1,36 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Queue, Worker, type Processor } from 'bullmq';
-import type { Config } from './config';
-import type { GuestCode } from './domain/guest-code';
-import { channelsFor, type NotifyDeps } from './flows/notify-guest';
-import type { ReconcileDeps } from './flows/reconcile';
-import type { ReadinessCheck } from './http/health-routes';
-import type { Logger } from './logger';
-import { observeJobs } from './observability/jobs';
-import type { Metrics } from './observability/metrics';
-import { createEmailSender } from './notify/email';
-import { createWebhookSender } from './notify/outbound-webhook';
-import type { ShutdownStep } from './process/shutdown';
-import { QUEUES } from './queues/names';
-import { FAILED_JOB_RETENTION_SECONDS } from './queues/options';
-import { WorkQueues } from './queues/producers';
-import { closeConnection, createWorkerConnection } from './redis/connections';
-import { createSeamGateway } from './seam/client';
-import { AccessCodeFreshness } from './store/access-code-freshness';
-import { GuestCodeStore } from './store/guest-codes';
-import { IgnoredEvents } from './store/ignored-events';
-import { LockCodeRegistry } from './store/lock-codes';
-import { storeKeys } from './store/keys';
-import { NotificationClaims } from './store/notification-claims';
-import { DeviceRateLimiter } from './store/rate-limiter';
-import { withTimeout } from './util/timeout';
-import {
-  createProcessor,
-  notifyProcessor,
-  reconcileProcessor,
-  seamBackoff,
-  seamEventProcessor,
-  sweepProcessor,
-} from '../workers/processors';
+import { Worker } from 'bullmq';
+import type { Config } from '../src/config';
+import type { GuestCode } from '../src/domain/guest-code';
+import { channelsFor, type NotifyDeps } from '../src/flows/notify-guest';
+import type { ReconcileDeps } from '../src/flows/reconcile';
+import type { ReadinessCheck } from '../src/http/health-routes';
+import type { Logger } from '../src/logger';
+import { observeJobs } from '../src/observability/jobs';
+import type { Metrics } from '../src/observability/metrics';
+import { createEmailSender } from '../src/notify/email';
+import { createWebhookSender } from '../src/notify/outbound-webhook';
+import type { ShutdownStep } from '../src/process/shutdown';
+import { JOB_CATALOG, QUEUE_KEYS, type QueueKey } from '../src/queues/catalog';
+import { FAILED_JOB_RETENTION_SECONDS } from '../src/queues/options';
+import { catalogQueue, WorkQueues } from '../src/queues/producers';
+import { closeConnection, createWorkerConnection } from '../src/redis/connections';
+import { createSeamGateway } from '../src/seam/client';
+import { AccessCodeFreshness } from '../src/store/access-code-freshness';
+import { GuestCodeStore } from '../src/store/guest-codes';
+import { IgnoredEvents } from '../src/store/ignored-events';
+import { LockCodeRegistry } from '../src/store/lock-codes';
+import { storeKeys } from '../src/store/keys';
+import { NotificationClaims } from '../src/store/notification-claims';
+import { DeviceRateLimiter } from '../src/store/rate-limiter';
+import { withTimeout } from '../src/util/timeout';
+import { seamBackoff } from './backoff';
+import { codeCreateHandler } from './code-create';
+import { codeReconcileHandler } from './code-reconcile';
+import { codeSweepHandler } from './code-sweep';
+import { processorFor, type Handlers } from './handler';
+import { guestNotifyHandler } from './guest-notify';
+import { seamEventsHandler } from './seam-events';
 
 /** How many times a job may lose its lock (its worker died or stalled) and still be re-run. */
 const STALLS_BEFORE_FAILING = 10;
@@ -72,8 +71,7 @@ export async function startWorkers(opts: {
     config.CREATE_MAX_ATTEMPTS,
     config.RECONCILE_COALESCE_MS,
   );
-  const sweepQueue = new Queue(QUEUES.sweep, { connection: redis, prefix });
-  sweepQueue.on('error', () => undefined);
+  const sweepQueue = catalogQueue('sweep', redis, prefix);
 
   const email =
     config.SMTP_URL && config.MAIL_FROM
@@ -144,10 +142,42 @@ export async function startWorkers(opts: {
     prefix,
     settings: { backoffStrategy: backoff },
   };
-  const start = (name: string, processor: Processor, concurrency: number) => {
-    const worker = new Worker(name, processor, {
+  const handlers: Handlers = {
+    events: seamEventsHandler(reconcileDeps),
+    reconcile: codeReconcileHandler(reconcileDeps),
+    create: codeCreateHandler({
+      store,
+      seam,
+      rateLimit,
+      lockCodes,
+      queues,
+      now,
+      logger,
+      alert: (id, code, message) => queues.enqueueAlert(id, code, message),
+    }),
+    notify: guestNotifyHandler(notifyDeps, channels),
+    sweep: codeSweepHandler({
+      store,
+      seam,
+      queues,
+      now,
+      logger,
+      // Half the interval: a walk ends well before the next tick.
+      spreadMs: Math.floor(config.RECONCILE_SWEEP_INTERVAL_MS / 2),
+      // A shutdown cuts the pauses short and ends the walk, instead of waiting it out.
+      pause: (ms) => delay(ms, undefined, { signal: shutdown.signal }).catch(() => undefined),
+      stopping: () => shutdown.signal.aborted,
+      cursor: {
+        get: async () => (await redis.get(keys.sweepCursor)) ?? undefined,
+        set: async (since) => void (await redis.set(keys.sweepCursor, since)),
+      },
+    }),
+  };
+  const start = <K extends QueueKey>(key: K) => {
+    const { name, concurrency } = JOB_CATALOG[key];
+    const worker = new Worker(name, processorFor(key, handlers[key]), {
       ...common,
-      concurrency,
+      concurrency: concurrency(config.WORKER_CONCURRENCY),
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
       lockDuration: config.WORKER_STALLED_INTERVAL_MS,
       // BullMQ fails a job for good on its second stall (default 1), attempts left or not:
@@ -165,51 +195,12 @@ export async function startWorkers(opts: {
     observeJobs(opts.metrics, worker);
     return worker;
   };
-  const c = config.WORKER_CONCURRENCY;
-  const workers = [
-    start(QUEUES.events, seamEventProcessor(reconcileDeps), c * 2),
-    start(QUEUES.reconcile, reconcileProcessor(reconcileDeps), c),
-    start(
-      QUEUES.create,
-      createProcessor({
-        store,
-        seam,
-        rateLimit,
-        lockCodes,
-        queues,
-        now,
-        logger,
-        alert: (id, code, message) => queues.enqueueAlert(id, code, message),
-      }),
-      Math.max(2, Math.ceil(c / 2)),
-    ),
-    start(QUEUES.notify, notifyProcessor(notifyDeps, channels), Math.max(2, Math.ceil(c / 2))),
-    start(
-      QUEUES.sweep,
-      sweepProcessor({
-        store,
-        seam,
-        queues,
-        now,
-        logger,
-        // Half the interval: a walk ends well before the next tick.
-        spreadMs: Math.floor(config.RECONCILE_SWEEP_INTERVAL_MS / 2),
-        // A shutdown cuts the pauses short and ends the walk, instead of waiting it out.
-        pause: (ms) => delay(ms, undefined, { signal: shutdown.signal }).catch(() => undefined),
-        stopping: () => shutdown.signal.aborted,
-        cursor: {
-          get: async () => (await redis.get(keys.sweepCursor)) ?? undefined,
-          set: async (since) => void (await redis.set(keys.sweepCursor, since)),
-        },
-      }),
-      1,
-    ),
-  ];
+  const workers = QUEUE_KEYS.map(start);
   // One schedule shared by every worker process: BullMQ runs each tick once.
   await sweepQueue.upsertJobScheduler(
     'sweep',
     { every: config.RECONCILE_SWEEP_INTERVAL_MS },
-    { name: 'sweep', opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+    { name: 'sweep', opts: JOB_CATALOG.sweep.options },
   );
   logger.info({ queues: workers.map((w) => w.name) }, 'workers started');
 

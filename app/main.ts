@@ -1,7 +1,7 @@
-import { ConfigError, loadConfig, type Role } from './config';
-import { createLogger } from './logger';
-import { startService } from './app';
-import { installShutdown } from './process/shutdown';
+import { ConfigError, loadConfig, type Role } from '../src/config';
+import { createLogger } from '../src/logger';
+import { startService } from './service';
+import { installShutdown } from '../src/process/shutdown';
 
 const ROLES: Record<string, Role[]> = {
   all: ['ingress', 'worker'],
@@ -9,7 +9,7 @@ const ROLES: Record<string, Role[]> = {
   worker: ['worker'],
 };
 
-/** Process entry point: `node dist/src/main.js [all|ingress|worker]`. */
+/** Process entry point: `node dist/app/main.js [all|ingress|worker]`. */
 async function main(): Promise<void> {
   // The runtime we test is the runtime we ship (package.json engines): refuse an older one with
   // one line rather than fail later in a dependency that needs it (@seamapi/http needs 22.12+).
