@@ -138,7 +138,12 @@ export function requestResend(
  */
 export function closeEndedStay(current: GuestCode, now: Date): Ending | undefined {
   if (!['requested', 'waiting', 'set'].includes(current.status)) return undefined;
-  if (Date.parse(current.plan.ends_at) > now.getTime()) return undefined;
+  // A change waiting for a creation may carry the stay further: the stay ends with the later.
+  const ends = Math.max(
+    Date.parse(current.plan.ends_at),
+    Date.parse(current.pending_change?.plan.ends_at ?? current.plan.ends_at),
+  );
+  if (ends > now.getTime()) return undefined;
   const at = now.toISOString();
   const message = `the stay ended (${current.plan.ends_at}) before the guest was told (was ${current.status})`;
   const { create_in_flight: _gone, ...rest } = current;

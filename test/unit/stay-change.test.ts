@@ -4,7 +4,7 @@
  * still opens the door until). Properties over generated changes.
  */
 import fc from 'fast-check';
-import { requestResend } from '../../src/domain/endings';
+import { closeEndedStay, requestResend } from '../../src/domain/endings';
 import {
   notifiedThrough,
   type GuestCode,
@@ -229,5 +229,24 @@ describe('applyStayChange', () => {
     );
     expect(renamed.record.contact_version).toBeUndefined();
     expect(requestResend(renamed.record, ['email', 'webhook'], NOW).kind).toBe('not_possible');
+  });
+
+  it('a stay whose plan is over is not closed while a waiting change carries it further', () => {
+    const over = record({
+      status: 'requested',
+      plan: plan('2026-12-20T15:00:00Z', '2026-12-24T11:00:00Z'),
+      create_in_flight: { generation: 0, since: '2026-12-24T10:00:00Z' },
+    });
+    expect(closeEndedStay(over, NOW)).toBeDefined();
+    const later = plan('2026-12-20T15:00:00Z', '2026-12-26T11:00:00Z');
+    const waiting: GuestCode = {
+      ...over,
+      pending_change: {
+        change: change(1, true, false),
+        request: { ...over.request, ends_at: later.ends_at },
+        plan: later,
+      },
+    };
+    expect(closeEndedStay(waiting, NOW)).toBeUndefined();
   });
 });
