@@ -104,11 +104,31 @@ export async function notifyGuest(
       throw new NotificationNotReady('the code is not set on Seam yet');
     }
     const generation = tracked?.generation ?? 0;
-    const fromChange = (gc.changes ?? []).some((c) => c.generation === generation);
+    const told = (id: string) => gc.notifications.some((n) => n.access_code_id === id);
+    // The change this code serves (its own generation, or one a replacement took over from):
+    // the guest is told of the new stay until a code of it has reached them.
+    const since = Math.max(
+      -1,
+      ...(gc.changes ?? []).map((c) => c.generation ?? -1).filter((g) => g >= 0 && g <= generation),
+    );
+    const fromChange =
+      since >= 0 &&
+      !gc.access_codes.some(
+        (c) =>
+          c.generation >= since &&
+          c.access_code_id !== job.access_code_id &&
+          told(c.access_code_id),
+      );
+    // A replacement of a code the guest was told for this same stay: that PIN failed. A code
+    // superseded by a change still works until its end, so it is never said to stop working.
     const replacesPrevious =
       !fromChange &&
       gc.access_codes.some(
-        (c) => c.superseded && gc.notifications.some((n) => n.access_code_id === c.access_code_id),
+        (c) =>
+          c.superseded &&
+          c.generation >= Math.max(0, since) &&
+          c.access_code_id !== job.access_code_id &&
+          told(c.access_code_id),
       );
     // The window Seam stored for this code (read after the create and on every reconcile);
     // the plan only when Seam's answer never carried one.

@@ -22,7 +22,7 @@ describe('changing a stay', () => {
     s = await startStack({
       sim: { settingAfterMs: 50, setAfterMs: 150 },
       // Many codes on two locks within a minute: Seam's per-lock pace is not under test here.
-      env: { DEVICE_CREATE_LIMIT_PER_MINUTE: '1000' },
+      env: { DEVICE_CREATE_LIMIT_PER_MINUTE: '1000', REPLACE_AFTER_MS: '300' },
     });
   });
   afterEach(() => {
@@ -349,6 +349,23 @@ describe('changing a stay', () => {
     await sleep(300);
     expect(await s.store.get(b.id)).toEqual(before);
     expect(codesOf(b.id)).toHaveLength(1);
+  });
+
+  it('the new code fails and is replaced: the guest still gets one changed-stay message, never told the old PIN stopped', async () => {
+    const b = await book(24);
+    await notifiedAt(b.id, 0);
+    s.sim.setFaults({ failNextSets: 1 });
+    const res = await patch(b.id, { ends_at: iso(Date.parse(b.ends_at) + 3 * HOUR) });
+    expect(res.status).toBe(202);
+    const done = await notifiedAt(b.id, 2);
+    expect(done.replacements).toBe(1);
+    await sleep(300);
+    const mails = mailTo(b.email);
+    expect(mails).toHaveLength(2);
+    expect(mails[1]!.subject).toMatch(/stay has changed/);
+    expect(mails[1]!.text).not.toMatch(/no longer work/);
+    expect(eventsFor(b.id, 'guest_code.changed')).toHaveLength(1);
+    expect(eventsFor(b.id, 'guest_code.replaced')).toHaveLength(0);
   });
 
   it("a change that breaks the lock's rules is 422 and changes nothing", async () => {
