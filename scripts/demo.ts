@@ -26,6 +26,7 @@ import { loadConfig } from '../src/config';
 import { REDACT_PATHS } from '../src/logger';
 import { ResourceStack } from '../src/process/resource-stack';
 import { startSimulator } from '../sim/simulator';
+import { extendStay } from './demo/change';
 import { checkOutcomes, printSummary } from './demo/report';
 import { followCodes, requestCodes, type Api } from './demo/bookings';
 import type { ApiBody, Tracked } from './demo/scenarios';
@@ -142,9 +143,9 @@ async function main(): Promise<number> {
   sim.setWebhookUrl(`${base}/webhooks/seam`);
   say(`Service (ingress + workers) at ${base}; its log: ${logFile}`);
 
-  const api: Api = async (p, body) => {
+  const api: Api = async (p, body, method) => {
     const res = await fetch(`${base}${p}`, {
-      method: body === undefined ? 'GET' : 'POST',
+      method: method ?? (body === undefined ? 'GET' : 'POST'),
       headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(5000),
@@ -173,6 +174,15 @@ async function main(): Promise<number> {
   };
   const { failures, rows } = checkOutcomes(observed);
   printSummary(observed, rows);
+  // After the summary, so its counts are the bookings' own: BK-1001 stays a night longer.
+  failures.push(
+    ...(await extendStay(api, tracked, {
+      sim,
+      mails: smtp.messages,
+      webhooks: receiver.received,
+      timeoutMs: SETTLE_TIMEOUT_MS,
+    })),
+  );
   if (failures.length > 0) {
     console.log(`\n${c.red(c.bold('DEMO FAILED'))}`);
     for (const f of failures) console.log(c.red(`  - ${f}`));
@@ -180,7 +190,8 @@ async function main(): Promise<number> {
   }
   console.log(
     `\n${c.green(c.bold('DEMO OK'))}: 4 guests notified (one email and one signed webhook each, ` +
-      `PINs matching Seam's), 1 request rejected by the igloohome rules.`,
+      `PINs matching Seam's), 1 stay extended (a new code, one more email), ` +
+      `1 request rejected by the igloohome rules.`,
   );
   return 0;
 }

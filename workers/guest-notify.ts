@@ -6,6 +6,7 @@ import {
   NotificationNotReady,
   notifyGuest,
   sendAlert,
+  sendWindowChanged,
   type NotifyDeps,
 } from '../src/flows/notify-guest';
 import { isNotificationError } from '../src/notify/errors';
@@ -23,6 +24,7 @@ export const guestNotifyHandler =
   async (data, job) => {
     try {
       if (data.kind === 'alert') return await sendAlert(deps, data);
+      if (data.kind === 'window_changed') return await sendWindowChanged(deps, data);
       return await notifyGuest(deps, data, channels);
     } catch (err) {
       const permanent = isNotificationError(err) && !err.retryable;

@@ -2,7 +2,11 @@ import type { Simulator } from '../../sim/simulator';
 import { scenarios, type ApiBody, type Tracked } from './scenarios';
 import { c, colorStatus, say, section } from './terminal';
 
-export type Api = (path: string, body?: unknown) => Promise<{ status: number; body: ApiBody }>;
+export type Api = (
+  path: string,
+  body?: unknown,
+  method?: string,
+) => Promise<{ status: number; body: ApiBody }>;
 
 const FINAL = new Set(['notified', 'failed', 'cancelled']);
 const POLL_MS = 200;

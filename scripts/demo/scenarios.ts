@@ -107,5 +107,6 @@ export interface GuestCodeView {
 }
 export interface ApiBody {
   guest_code?: GuestCodeView;
+  note?: string;
   error?: { code?: string; message?: string };
 }

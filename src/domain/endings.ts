@@ -1,4 +1,5 @@
-import type { GuestCode, TimelineEntry } from './guest-code';
+import { notifiedThrough, type GuestCode, type TimelineEntry } from './guest-code';
+import { owedAtNewContact } from './stay-change';
 
 /**
  * How a guest code comes to an end when the happy path does not get there: its notification
@@ -14,9 +15,6 @@ export interface Ending {
 export const UNDELIVERED = 'notification_undelivered';
 /** The failure code of an open guest code whose stay ended before the guest was told. */
 export const STAY_ENDED = 'stay_ended';
-
-const notifiedThrough = (gc: GuestCode, accessCodeId: string, channel: string) =>
-  gc.notifications.some((n) => n.access_code_id === accessCodeId && n.channel === channel);
 
 /**
  * A notification through `channel` gave up (a permanent refusal, or its retries ran out): the
@@ -78,12 +76,36 @@ export function requestResend(
       channels: pendingFor(current.active_access_code_id),
     };
   }
+  // The guest was told, then their email or phone changed (PATCH): the same PIN goes to the
+  // new contact, through the channels not yet used at it.
+  const owed = current.status === 'notified' ? owedAtNewContact(current, channels) : [];
+  if (owed.length > 0 && current.active_access_code_id) {
+    const active = current.active_access_code_id;
+    const at = now.toISOString();
+    const resend = resends + 1;
+    return {
+      kind: 'resend',
+      resend,
+      channels: owed,
+      ending: {
+        record: { ...current, status: 'set', resends: resend, updated_at: at },
+        timeline: [
+          {
+            at,
+            type: 'resend',
+            message: `resend ${resend} asked for (the guest's contact changed after they were told)`,
+            access_code_id: active,
+          },
+        ],
+      },
+    };
+  }
   if (current.status !== 'undelivered' || !current.active_access_code_id) {
     return {
       kind: 'not_possible',
       reason:
         current.status === 'notified'
-          ? 'the guest was told; nothing to resend'
+          ? 'the guest was told at their current contact; nothing to resend'
           : `only an undelivered guest code can be resent (this one is ${current.status})`,
     };
   }
@@ -116,7 +138,12 @@ export function requestResend(
  */
 export function closeEndedStay(current: GuestCode, now: Date): Ending | undefined {
   if (!['requested', 'waiting', 'set'].includes(current.status)) return undefined;
-  if (Date.parse(current.plan.ends_at) > now.getTime()) return undefined;
+  // A change waiting for a creation may carry the stay further: the stay ends with the later.
+  const ends = Math.max(
+    Date.parse(current.plan.ends_at),
+    Date.parse(current.pending_change?.plan.ends_at ?? current.plan.ends_at),
+  );
+  if (ends > now.getTime()) return undefined;
   const at = now.toISOString();
   const message = `the stay ended (${current.plan.ends_at}) before the guest was told (was ${current.status})`;
   const { create_in_flight: _gone, ...rest } = current;

@@ -85,6 +85,38 @@ export interface NotificationRecord {
   access_code_id: string;
   channel: NotifyChannel;
   at: string;
+  /** The guest's contact version it went to (absent: 0, the contact first given). */
+  contact?: number;
+}
+
+/**
+ * A code this guest code no longer follows because the stay changed. An offline code cannot be
+ * revoked (Seam's API deletes it only from Seam's records), so it still opens the door until its
+ * own end: `valid_until` says when that is.
+ */
+export interface PreviousCode {
+  access_code_id: string;
+  valid_until: string;
+  superseded_at: string;
+}
+
+/** One change of a stay (PATCH), as applied or still waiting for a creation to finish. */
+export interface StayChange {
+  /** 1, 2, ...: the change's number on this guest code. */
+  n: number;
+  /** Hash of the PATCH body: the same change again is recognised and answered the same. */
+  fingerprint: string;
+  at: string;
+  /** What changed: the window (a new code) and/or the contact (no code). */
+  window: boolean;
+  contact: boolean;
+  /** The generation whose code carries the new window (window changes only). */
+  generation?: number;
+  /** The answer's note, kept so the same change again gets the same words. */
+  note: string;
+  /** The window before and after (window changes only). */
+  from?: { starts_at: string; ends_at: string };
+  to?: { starts_at: string; ends_at: string };
 }
 
 export interface GuestCode {
@@ -107,6 +139,15 @@ export interface GuestCode {
   notifications: NotificationRecord[];
   /** Resends an operator asked for after the notification gave up (absent: none). */
   resends?: number;
+  /** Codes superseded by a change of the stay, still valid on the lock until their end. */
+  previous_codes?: PreviousCode[];
+  /** A change that waits for the creation in flight to finish (then it is applied). */
+  pending_change?: { change: StayChange; request: GuestCodeRequest; plan: CodePlan };
+  /** The changes applied, newest last (the last few). */
+  changes?: StayChange[];
+  /** Bumped when the guest's email or phone changes: a notification to an older contact
+   *  does not count as telling the guest at the new one. */
+  contact_version?: number;
   failure?: FailureReason;
   cancelled_at?: string;
   created_at: string;
@@ -186,6 +227,15 @@ export function carriesTag(name: string, tag: string): boolean {
   if (!name.endsWith(suffix)) return false;
   const rest = name.slice(0, -suffix.length);
   return (rest === '' || rest.endsWith(' ')) && !/[[\]]/.test(rest);
+}
+
+/** Whether the guest was told the PIN of `accessCodeId` through `channel` at their current contact. */
+export function notifiedThrough(gc: GuestCode, accessCodeId: string, channel: string): boolean {
+  const contact = gc.contact_version ?? 0;
+  return gc.notifications.some(
+    (n) =>
+      n.access_code_id === accessCodeId && n.channel === channel && (n.contact ?? 0) === contact,
+  );
 }
 
 export function activeCode(gc: GuestCode): TrackedAccessCode | undefined {

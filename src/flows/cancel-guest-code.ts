@@ -31,5 +31,14 @@ export async function cancelGuestCode(
     ? 'Cancelled. No code was created on the lock and none will be.'
     : `Cancelled. ${told ? 'The guest was already told the PIN. ' : 'The guest will not be told the PIN. '}` +
       `The offline code${record.create_in_flight && record.access_codes.length === 0 ? ' (if the pending creation went through)' : ''} stays valid on the lock until ${guestWindow(record, record.active_access_code_id).ends_at}: offline codes cannot be revoked through the Seam API.`;
-  return { record, note };
+  const previous = (record.previous_codes ?? []).filter(
+    (p) => Date.parse(p.valid_until) > deps.now().getTime(),
+  );
+  const earlier = previous
+    .map(
+      (p) =>
+        ` The code ${p.access_code_id} from before the stay changed stays valid until ${p.valid_until}.`,
+    )
+    .join('');
+  return { record, note: note + earlier };
 }

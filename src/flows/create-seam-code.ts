@@ -8,6 +8,7 @@ import {
 import type { Manufacturer } from '../domain/device-profile';
 import { storedWindowDifference } from '../domain/lifecycle';
 import { decideLockLimits, lockClaimFor } from '../domain/lock-limits';
+import { applyStayChange, type ChangeEnding } from '../domain/stay-change';
 import type { Logger } from '../logger';
 import { SeamCallError, type SeamAccessCode, type SeamGateway } from '../seam/client';
 import type { GuestCodeStore } from '../store/guest-codes';
@@ -19,7 +20,11 @@ export interface CreateSeamCodeDeps {
   rateLimit: { take(deviceId: string): Promise<number> };
   /** The per-lock limits' counts, shared by every worker (src/store/lock-codes.ts). */
   lockCodes: Pick<LockCodeRegistry, 'reserve' | 'release'>;
-  queues: { enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown> };
+  queues: {
+    enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown>;
+    enqueueCreate(guestCodeId: string, generation: number): Promise<unknown>;
+    enqueueWindowChanged(guestCodeId: string, change: number): Promise<unknown>;
+  };
   now: () => Date;
   logger: Logger;
 }
@@ -92,8 +97,11 @@ export async function createSeamCode(
         decision.kind === 'refuse'
           ? decision.violation
           : { code: 'igloohome_pin_limit', message: 'no place on the lock' };
-      await failCreation(deps, gc.id, { code: refused.code, message: refused.message });
-      return { kind: 'failed', code: refused.code };
+      const after = await failCreation(deps, gc.id, {
+        code: refused.code,
+        message: refused.message,
+      });
+      return failedOrChanged(after, job.generation, refused.code);
     }
   }
 
@@ -117,10 +125,12 @@ export async function createSeamCode(
     };
   });
   if (!marked || marked.status !== 'requested' || marked.generation !== job.generation) {
+    // Nothing was sent (e.g. the stay changed meanwhile): the place claimed is given back.
+    if (claim) await deps.lockCodes.release(gc.device.device_id, tag);
     return { kind: 'skipped', reason: 'changed while starting' };
   }
 
-  const plan = gc.plan;
+  const plan = marked.plan;
   // Exactly what the plan says goes to Seam: the stay's own strings when no rounding is needed,
   // the rounded window otherwise (records from before seam_request existed: the plan's window).
   const times = plan.seam_request ?? {
@@ -163,7 +173,7 @@ export async function createSeamCode(
         // outcome keeps its place: a code may exist that the list did not show yet.)
         await deps.lockCodes.release(gc.device.device_id, tag);
       }
-      await failCreation(deps, gc.id, {
+      const after = await failCreation(deps, gc.id, {
         code: f.code,
         message:
           isLastAttempt && f.kind !== 'permanent'
@@ -171,10 +181,21 @@ export async function createSeamCode(
             : f.message,
         seam_request_id: f.requestId,
       });
-      return { kind: 'failed', code: f.code };
+      return failedOrChanged(after, job.generation, f.code);
     }
     throw new RetryableCreateError(`${f.code}: ${f.message}`, f.retryAfterMs);
   }
+}
+
+/** A failed creation fails the guest code, unless a change that waited for it went ahead. */
+function failedOrChanged(
+  after: GuestCode | undefined,
+  generation: number,
+  code: string,
+): CreateOutcome {
+  return after && after.status === 'requested' && after.generation !== generation
+    ? { kind: 'skipped', reason: `creation failed (${code}); the change that waited goes ahead` }
+    : { kind: 'failed', code };
 }
 
 async function findTagged(
@@ -193,7 +214,9 @@ async function record(
   code: SeamAccessCode,
   how: 'created' | 'adopted',
 ): Promise<CreateOutcome> {
+  let change: ChangeEnding | undefined;
   const saved = await deps.store.update(gc.id, (cur) => {
+    change = undefined;
     if (cur.access_codes.some((c) => c.access_code_id === code.access_code_id)) return undefined;
     const at = deps.now().toISOString();
     const tracked: TrackedAccessCode = {
@@ -209,53 +232,90 @@ async function record(
     };
     const { create_in_flight: _done, ...rest } = cur;
     const differs = storedWindowDifference(cur, code.starts_at, code.ends_at);
-    return {
-      record: {
-        ...rest,
-        // A booking cancelled while the create was in flight keeps its (valid) code on record.
-        status: cur.status === 'cancelled' ? 'cancelled' : 'waiting',
-        access_codes: [...cur.access_codes, tracked],
-        active_access_code_id: code.access_code_id,
-        updated_at: at,
-      },
-      timeline: [
-        {
-          at,
-          type: how,
-          message:
-            how === 'created'
-              ? 'Seam created the offline code; waiting for it to be set'
-              : 'found the code a previous attempt created; adopted it instead of creating another',
-          access_code_id: code.access_code_id,
-        },
-        ...(differs
-          ? [{ at, type: 'stored_window', message: differs, access_code_id: code.access_code_id }]
-          : []),
-      ],
-      indexAccessCodes: [code.access_code_id],
+    const made: GuestCode = {
+      ...rest,
+      // A booking cancelled while the create was in flight keeps its (valid) code on record.
+      status: cur.status === 'cancelled' ? 'cancelled' : 'waiting',
+      access_codes: [...cur.access_codes, tracked],
+      active_access_code_id: code.access_code_id,
+      updated_at: at,
     };
+    const entries = [
+      {
+        at,
+        type: how,
+        message:
+          how === 'created'
+            ? 'Seam created the offline code; waiting for it to be set'
+            : 'found the code a previous attempt created; adopted it instead of creating another',
+        access_code_id: code.access_code_id,
+      },
+      ...(differs
+        ? [{ at, type: 'stored_window', message: differs, access_code_id: code.access_code_id }]
+        : []),
+    ];
+    // A change that waited for this creation applies now, in the same write: the code just
+    // made is kept (as a previous code, valid until its end) and the new window's is queued.
+    if (made.pending_change && made.status !== 'cancelled') {
+      change = applyStayChange(made, made.pending_change, deps.now());
+      return {
+        record: change.record,
+        timeline: [...entries, ...change.timeline],
+        indexAccessCodes: [code.access_code_id],
+      };
+    }
+    return { record: made, timeline: entries, indexAccessCodes: [code.access_code_id] };
   });
+  await followChange(deps, gc.id, change);
   // Events may have arrived before the index existed: read the code's state once now.
-  if (saved && saved.status === 'waiting') {
+  if (saved && (saved.status === 'waiting' || change)) {
     await deps.queues.enqueueReconcile(code.access_code_id, `just ${how}`);
   }
   return { kind: how, accessCodeId: code.access_code_id };
 }
 
+/** Queues what an applied change asks for: the new window's creation and the booking system's event. */
+export async function followChange(
+  deps: {
+    queues: Pick<CreateSeamCodeDeps['queues'], 'enqueueCreate' | 'enqueueWindowChanged'>;
+  },
+  guestCodeId: string,
+  change: ChangeEnding | undefined,
+): Promise<void> {
+  if (!change) return;
+  if (change.createGeneration !== undefined) {
+    await deps.queues.enqueueCreate(guestCodeId, change.createGeneration);
+  }
+  if (change.windowChanged) {
+    await deps.queues.enqueueWindowChanged(guestCodeId, change.windowChanged.n);
+  }
+}
+
 export async function failCreation(
-  deps: Pick<CreateSeamCodeDeps, 'store' | 'now'>,
+  deps: Pick<CreateSeamCodeDeps, 'store' | 'now' | 'queues'>,
   guestCodeId: string,
   reason: { code: string; message: string; seam_request_id?: string },
 ): Promise<GuestCode | undefined> {
-  return deps.store.update(guestCodeId, (cur) => {
+  let change: ChangeEnding | undefined;
+  const saved = await deps.store.update(guestCodeId, (cur) => {
+    change = undefined;
     if (cur.status !== 'requested') return undefined;
     const at = deps.now().toISOString();
     const { create_in_flight: _gone, ...rest } = cur;
+    const failed = `creation failed: ${reason.code}: ${reason.message}`;
+    // A change that waited for this creation goes ahead: its window gets its own code.
+    if (rest.pending_change) {
+      change = applyStayChange(rest, rest.pending_change, deps.now());
+      return {
+        record: change.record,
+        timeline: [{ at, type: 'create_failed', message: failed }, ...change.timeline],
+      };
+    }
     return {
       record: { ...rest, status: 'failed', failure: { ...reason, at }, updated_at: at },
-      timeline: [
-        { at, type: 'failed', message: `creation failed: ${reason.code}: ${reason.message}` },
-      ],
+      timeline: [{ at, type: 'failed', message: failed }],
     };
   });
+  await followChange(deps, guestCodeId, change);
+  return saved;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { giveUpNotification, UNDELIVERED } from '../domain/endings';
-import { guestWindow, type GuestCode } from '../domain/guest-code';
+import { guestWindow, notifiedThrough, type GuestCode } from '../domain/guest-code';
 import type { DeliveryChannel, NotifyChannel } from '../domain/notification-channel';
 import type { Logger } from '../logger';
 import type { EmailSender } from '../notify/email';
@@ -77,22 +77,22 @@ export async function notifyGuest(
   if (!gc) return 'skipped';
   if (gc.status === 'cancelled' || gc.status === 'failed') return 'skipped';
   if (gc.active_access_code_id !== job.access_code_id) return 'skipped';
-  if (
-    gc.notifications.some(
-      (n) => n.access_code_id === job.access_code_id && n.channel === job.channel,
-    )
-  ) {
-    return 'skipped';
-  }
+  const tracked = gc.access_codes.find((c) => c.access_code_id === job.access_code_id);
+  // A code the stay's change superseded is not sent any more: the new one will be.
+  if (tracked?.superseded) return 'skipped';
+  if (notifiedThrough(gc, job.access_code_id, job.channel)) return 'skipped';
+  // The contact it goes to: a changed email or phone is a new send (its own claim and id).
+  const contact = gc.contact_version ?? 0;
+  const contactSuffix = contact > 0 ? `:c${contact}` : '';
 
   const sender = job.channel === 'email' ? deps.email : deps.webhook;
   if (!sender || (job.channel === 'email' && !gc.request.guest.email)) return 'skipped';
 
-  const key = deps.claimKey(gc.id, job.access_code_id, job.channel);
+  const key = deps.claimKey(gc.id, job.access_code_id, `${job.channel}${contactSuffix}`);
   const token = randomUUID();
   const claim = await deps.claims.claim(key, token);
   if (claim === 'sent') {
-    await recordSent(deps, gc.id, job, allChannels);
+    await recordSent(deps, gc.id, job, allChannels, contact);
     return 'skipped';
   }
   if (claim === 'busy')
@@ -103,9 +103,33 @@ export async function notifyGuest(
     if (code.status !== 'set' || !code.code) {
       throw new NotificationNotReady('the code is not set on Seam yet');
     }
-    const replacesPrevious = gc.access_codes.some(
-      (c) => c.superseded && gc.notifications.some((n) => n.access_code_id === c.access_code_id),
+    const generation = tracked?.generation ?? 0;
+    const told = (id: string) => gc.notifications.some((n) => n.access_code_id === id);
+    // The change this code serves (its own generation, or one a replacement took over from):
+    // the guest is told of the new stay until a code of it has reached them.
+    const since = Math.max(
+      -1,
+      ...(gc.changes ?? []).map((c) => c.generation ?? -1).filter((g) => g >= 0 && g <= generation),
     );
+    const fromChange =
+      since >= 0 &&
+      !gc.access_codes.some(
+        (c) =>
+          c.generation >= since &&
+          c.access_code_id !== job.access_code_id &&
+          told(c.access_code_id),
+      );
+    // A replacement of a code the guest was told for this same stay: that PIN failed. A code
+    // superseded by a change still works until its end, so it is never said to stop working.
+    const replacesPrevious =
+      !fromChange &&
+      gc.access_codes.some(
+        (c) =>
+          c.superseded &&
+          c.generation >= Math.max(0, since) &&
+          c.access_code_id !== job.access_code_id &&
+          told(c.access_code_id),
+      );
     // The window Seam stored for this code (read after the create and on every reconcile);
     // the plan only when Seam's answer never carried one.
     const window = guestWindow(gc, job.access_code_id);
@@ -119,6 +143,7 @@ export async function notifyGuest(
       kind: gc.plan.kind,
       caveats: gc.plan.caveats,
       replacesPrevious,
+      changedStay: fromChange,
     });
     if (job.channel === 'email') {
       if (!deps.email || !gc.request.guest.email) return 'skipped';
@@ -127,12 +152,14 @@ export async function notifyGuest(
       await reported(deps, 'email', () => email.send(to, message));
     } else {
       if (!deps.webhook) return 'skipped';
-      const generation =
-        gc.access_codes.find((c) => c.access_code_id === job.access_code_id)?.generation ?? 0;
       const { webhook } = deps;
       await reported(deps, 'webhook', () =>
         webhook.send(
-          generation > 0 ? 'guest_code.replaced' : 'guest_code.ready',
+          fromChange
+            ? 'guest_code.changed'
+            : generation > 0
+              ? 'guest_code.replaced'
+              : 'guest_code.ready',
           {
             guest_code_id: gc.id,
             reference: gc.reference,
@@ -154,9 +181,17 @@ export async function notifyGuest(
               message: m,
             })),
             replaces_previous: replacesPrevious,
+            ...(fromChange
+              ? {
+                  previous_codes: (gc.previous_codes ?? []).map((p) => ({
+                    access_code_id: p.access_code_id,
+                    valid_until: p.valid_until,
+                  })),
+                }
+              : {}),
             message: { subject: message.subject, text: message.text },
           },
-          `gc_${gc.id}_${job.access_code_id}`,
+          `gc_${gc.id}_${job.access_code_id}${contact > 0 ? `_c${contact}` : ''}`,
         ),
       );
     }
@@ -165,7 +200,7 @@ export async function notifyGuest(
     throw err;
   }
   await deps.claims.markSent(key);
-  await recordSent(deps, gc.id, job, allChannels);
+  await recordSent(deps, gc.id, job, allChannels, contact);
   deps.logger.info({ guestCodeId: gc.id, channel: job.channel }, 'guest notified');
   return 'sent';
 }
@@ -175,24 +210,25 @@ async function recordSent(
   guestCodeId: string,
   job: { access_code_id: string; channel: NotifyChannel },
   allChannels: NotifyChannel[] | ((gc: GuestCode) => NotifyChannel[]),
+  contact: number,
 ): Promise<void> {
   await deps.store.update(guestCodeId, (cur) => {
-    if (
-      cur.notifications.some(
-        (n) => n.access_code_id === job.access_code_id && n.channel === job.channel,
-      )
-    ) {
-      return undefined;
-    }
+    const sentTo = (n: GuestCode['notifications'][number], ch: string) =>
+      n.access_code_id === job.access_code_id && n.channel === ch && (n.contact ?? 0) === contact;
+    if (cur.notifications.some((n) => sentTo(n, job.channel))) return undefined;
     const at = deps.now().toISOString();
     const notifications = [
       ...cur.notifications,
-      { access_code_id: job.access_code_id, channel: job.channel, at },
+      {
+        access_code_id: job.access_code_id,
+        channel: job.channel,
+        at,
+        ...(contact > 0 ? { contact } : {}),
+      },
     ];
     const wanted = typeof allChannels === 'function' ? allChannels(cur) : allChannels;
-    const done = wanted.every((ch) =>
-      notifications.some((n) => n.access_code_id === job.access_code_id && n.channel === ch),
-    );
+    const next = { ...cur, notifications };
+    const done = wanted.every((ch) => notifiedThrough(next, job.access_code_id, ch));
     return {
       record: {
         ...cur,
@@ -268,6 +304,57 @@ export async function sendAlert(
         error: { code: job.code, message: job.message },
       },
       `alert_${job.guest_code_id}_${job.alert_id ?? job.code}`,
+    ),
+  );
+  return 'sent';
+}
+
+/**
+ * Tells the booking system a stay's window changed (`guest_code.window_changed`, alert-style,
+ * no PIN): the new window, and every previous code with the end it still opens the door until
+ * (offline codes cannot be revoked), flagged when that is after the stay's new end.
+ */
+export async function sendWindowChanged(
+  deps: Pick<NotifyDeps, 'store' | 'webhook' | 'onNotification'>,
+  job: { guest_code_id: string; change: number },
+): Promise<'sent' | 'skipped'> {
+  const { webhook } = deps;
+  if (!webhook) return 'skipped';
+  const gc = await deps.store.get(job.guest_code_id);
+  const change = gc?.changes?.find((c) => c.n === job.change);
+  if (!gc || !change?.to) return 'skipped';
+  const newEnd = Date.parse(change.to.ends_at);
+  const previous = (gc.previous_codes ?? []).map((p) => ({
+    ...p,
+    outlasts_stay: Date.parse(p.valid_until) > newEnd,
+  }));
+  const outlasting = previous.filter((p) => p.outlasts_stay);
+  const shortened = change.from !== undefined && newEnd < Date.parse(change.from.ends_at);
+  const message =
+    `The stay now runs ${change.to.starts_at} to ${change.to.ends_at}` +
+    (change.from ? ` (was ${change.from.starts_at} to ${change.from.ends_at})` : '') +
+    '; a new code is created for it.' +
+    outlasting
+      .map(
+        (p) =>
+          ` The previous code ${p.access_code_id} still opens the door until ${p.valid_until}, after the stay's new end: offline codes cannot be revoked through the Seam API.`,
+      )
+      .join('');
+  await reported(deps, 'alert_webhook', () =>
+    webhook.send(
+      'guest_code.window_changed',
+      {
+        guest_code_id: gc.id,
+        reference: gc.reference,
+        device_id: gc.device.device_id,
+        change: change.n,
+        previous_window: change.from ?? null,
+        window: change.to,
+        shortened,
+        previous_codes: previous,
+        message,
+      },
+      `window_changed_${gc.id}_${change.n}`,
     ),
   );
   return 'sent';

@@ -30,7 +30,7 @@ export type RequestOutcome =
   | { kind: 'rejected'; violations: RuleViolation[] };
 
 /** Same request, same fingerprint: keys sorted, so property order does not matter. */
-export function fingerprint(req: GuestCodeRequest): string {
+export function fingerprint(req: GuestCodeRequest | object): string {
   const canonical = (v: unknown): unknown =>
     v && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(

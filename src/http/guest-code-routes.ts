@@ -7,13 +7,19 @@ import {
 } from '../domain/guest-code';
 import { RULE_VIOLATION_CODES } from '../domain/rules';
 import { cancelGuestCode } from '../flows/cancel-guest-code';
+import { changeGuestCode, type ChangeGuestCodeDeps } from '../flows/change-guest-code';
 import { requestGuestCode, type RequestGuestCodeDeps } from '../flows/request-guest-code';
 import { resendNotification, type ResendDeps } from '../flows/resend-notification';
 import type { GuestCodeStore } from '../store/guest-codes';
 import { requireToken } from './auth';
 import type { RateLimits } from './rate-limit';
 import { sendError } from './errors';
-import { fieldProblems, guestCodeRequestSchema, type GuestCodeView } from './guest-code-schema';
+import {
+  fieldProblems,
+  guestCodeRequestSchema,
+  stayPatchSchema,
+  type GuestCodeView,
+} from './guest-code-schema';
 
 /** What the API shows of a guest code. No PIN: the guest gets that through the notification. */
 export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestCodeView {
@@ -47,6 +53,25 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
     replacements: gc.replacements,
     resends: gc.resends ?? 0,
     notifications: gc.notifications,
+    previous_codes: gc.previous_codes ?? [],
+    pending_change: gc.pending_change
+      ? {
+          n: gc.pending_change.change.n,
+          at: gc.pending_change.change.at,
+          window: gc.pending_change.change.window,
+          contact: gc.pending_change.change.contact,
+          ...(gc.pending_change.change.to ? { to: gc.pending_change.change.to } : {}),
+        }
+      : null,
+    changes: (gc.changes ?? []).map((c) => ({
+      n: c.n,
+      at: c.at,
+      window: c.window,
+      contact: c.contact,
+      ...(c.generation !== undefined ? { generation: c.generation } : {}),
+      ...(c.from ? { from: c.from } : {}),
+      ...(c.to ? { to: c.to } : {}),
+    })),
     error: gc.failure ?? null,
     cancelled_at: gc.cancelled_at ?? null,
     created_at: gc.created_at,
@@ -57,7 +82,9 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
 
 export function guestCodeRoutes(opts: {
   token: string;
-  deps: RequestGuestCodeDeps & { queues: RequestGuestCodeDeps['queues'] & ResendDeps['queues'] };
+  deps: RequestGuestCodeDeps & {
+    queues: RequestGuestCodeDeps['queues'] & ResendDeps['queues'] & ChangeGuestCodeDeps['queues'];
+  };
   store: GuestCodeStore;
   bodyLimitBytes?: number;
   /** Budgets: per token once authenticated, per client for failed authentications. */
@@ -164,6 +191,76 @@ export function guestCodeRoutes(opts: {
     res.json({ guest_code: guestCodeView(gc, await opts.store.timeline(gc.id)) });
   });
 
+  router.patch('/v1/guest-codes/:id', auth, json, async (req, res) => {
+    const id = req.params.id as string;
+    if (!(await find(id, res))) return;
+    const parsed = stayPatchSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const details = fieldProblems(parsed.error);
+      sendError(
+        res,
+        400,
+        'invalid_request',
+        `the change has ${details.length} problem(s)`,
+        details,
+      );
+      return;
+    }
+    const outcome = await changeGuestCode(
+      {
+        store: opts.store,
+        devices: opts.deps.devices,
+        lockCodes: opts.deps.lockCodes,
+        queues: opts.deps.queues,
+        now,
+      },
+      id,
+      parsed.data,
+    );
+    switch (outcome.kind) {
+      case 'changed':
+        // 202 while a new code is on its way, as for POST; a contact change is done at once.
+        res
+          .status(outcome.newCode || outcome.waits ? 202 : 200)
+          .json({ guest_code: guestCodeView(outcome.record), note: outcome.note });
+        return;
+      case 'unchanged':
+        res.status(200).json({ guest_code: guestCodeView(outcome.record), note: outcome.note });
+        return;
+      case 'not_found':
+        sendError(res, 404, 'not_found', `no guest code ${id}`);
+        return;
+      case 'not_possible':
+        sendError(res, 409, 'change_not_possible', outcome.reason, {
+          status: outcome.record.status,
+        });
+        return;
+      case 'device_not_found':
+        sendError(res, 404, 'device_not_found', `Seam knows no device ${outcome.deviceId}`);
+        return;
+      case 'device_unavailable':
+        res.setHeader('Retry-After', '5');
+        sendError(
+          res,
+          503,
+          'seam_unavailable',
+          `could not read the device from Seam: ${outcome.message}`,
+        );
+        return;
+      case 'rejected': {
+        const [first] = outcome.violations;
+        sendError(
+          res,
+          422,
+          first?.code ?? 'rule_violation',
+          outcome.violations.map((v) => v.message).join(' '),
+          outcome.violations,
+        );
+        return;
+      }
+    }
+  });
+
   router.delete('/v1/guest-codes/:id', auth, async (req, res) => {
     const id = req.params.id as string;
     const existing = await find(id, res);
@@ -201,6 +298,7 @@ export function guestCodeRoutes(opts: {
 
 export const DOCUMENTED_ERROR_CODES = [
   'resend_not_possible',
+  'change_not_possible',
   'invalid_request',
   'unauthorized',
   'reference_conflict',

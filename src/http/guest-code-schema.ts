@@ -78,6 +78,33 @@ export const guestCodeRequestSchema = z
 
 export type GuestCodeRequestBody = z.infer<typeof guestCodeRequestSchema>;
 
+const requestShape = guestCodeRequestSchema.shape;
+
+/**
+ * The body of PATCH /v1/guest-codes/{id}: any of the stay's fields, validated as in POST
+ * (`guest` is given whole). Unknown fields (`device_id`, `reference` among them) are refused.
+ */
+export const stayPatchSchema = z
+  .object({
+    starts_at: requestShape.starts_at.optional(),
+    ends_at: requestShape.ends_at,
+    is_one_time_use: z.boolean().optional().openapi({
+      description:
+        "true drops the stay's ends_at unless one is given (a one-time-use code lasts 24 h)",
+    }),
+    max_time_rounding: z.enum(['1h', '1hour', '1d', '1day']).optional(),
+    guest: requestShape.guest.optional().openapi({
+      description: 'the whole guest (name, and an email or a phone), as in POST',
+    }),
+  })
+  .strict()
+  .refine((p) => Object.values(p).some((v) => v !== undefined), {
+    message: 'give at least one of starts_at, ends_at, is_one_time_use, max_time_rounding, guest',
+  })
+  .openapi('StayChangeRequest');
+
+export type StayPatchBody = z.infer<typeof stayPatchSchema>;
+
 export type FieldProblem = z.infer<typeof fieldProblemSchema>;
 
 export function fieldProblems(error: z.ZodError): FieldProblem[] {
@@ -157,6 +184,8 @@ const accessCodeSchema = z
   })
   .strict()
   .openapi('TrackedAccessCode', { description: 'one Seam access code made for this guest code' });
+
+const windowSchema = z.object({ starts_at: isoDateTime, ends_at: isoDateTime }).strict();
 
 const timelineEntrySchema = z
   .object({
@@ -256,8 +285,61 @@ export const guestCodeSchema = z
       .min(0)
       .openapi({ description: 'resends asked for after the notification gave up' }),
     notifications: z.array(
-      z.object({ access_code_id: z.string(), channel: z.string(), at: isoDateTime }).strict(),
+      z
+        .object({
+          access_code_id: z.string(),
+          channel: z.string(),
+          at: isoDateTime,
+          contact: z.number().int().min(1).optional().openapi({
+            description: "sent after a change of the guest's email or phone (its number)",
+          }),
+        })
+        .strict(),
     ),
+    previous_codes: z
+      .array(
+        z
+          .object({
+            access_code_id: z.string(),
+            valid_until: isoDateTime.openapi({
+              description:
+                'the code still opens the door until then: offline codes cannot be revoked',
+            }),
+            superseded_at: isoDateTime,
+          })
+          .strict(),
+      )
+      .openapi({
+        description: 'codes superseded by a change of the stay, still valid on the lock',
+      }),
+    pending_change: z
+      .object({
+        n: z.number().int().min(1),
+        at: isoDateTime,
+        window: z.boolean(),
+        contact: z.boolean(),
+        to: windowSchema.optional(),
+      })
+      .strict()
+      .nullable()
+      .openapi({
+        description: 'a change waiting for the creation in flight to finish (then it applies)',
+      }),
+    changes: z
+      .array(
+        z
+          .object({
+            n: z.number().int().min(1),
+            at: isoDateTime,
+            window: z.boolean().openapi({ description: 'a new window: a new code' }),
+            contact: z.boolean(),
+            generation: z.number().int().min(1).optional(),
+            from: windowSchema.optional(),
+            to: windowSchema.optional(),
+          })
+          .strict(),
+      )
+      .openapi({ description: 'the changes applied (PATCH), newest last' }),
     error: z
       .object({
         code: z.string(),
@@ -294,6 +376,17 @@ export const resendAnswerSchema = z
   })
   .strict()
   .openapi('ResendAnswer');
+
+export const changeAnswerSchema = z
+  .object({
+    guest_code: guestCodeSchema,
+    note: z.string().openapi({
+      description:
+        'what the change does: the new window, what every previous code still opens (offline codes cannot be revoked), a resend to offer',
+    }),
+  })
+  .strict()
+  .openapi('ChangeAnswer');
 
 export const cancelAnswerSchema = z
   .object({

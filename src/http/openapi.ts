@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { accessCodeEventSchema, eventEnvelopeSchema } from '../domain/seam-event';
 import {
   cancelAnswerSchema,
+  changeAnswerSchema,
   conflictErrorSchema,
   errorBodySchema,
   errorSchema,
@@ -15,6 +16,7 @@ import {
   guestCodeRequestSchema,
   resendAnswerSchema,
   ruleViolationErrorSchema,
+  stayPatchSchema,
   validationErrorSchema,
 } from './guest-code-schema';
 import { svixHeadersSchema, webhookAnswerSchema } from './webhook-schema';
@@ -34,6 +36,11 @@ const resendNotPossibleError = errorBodySchema(
   z.literal('resend_not_possible'),
   z.object({ status: z.string().openapi({ description: "the guest code's status now" }) }).strict(),
 ).openapi('ResendNotPossibleError');
+
+const changeNotPossibleError = errorBodySchema(
+  z.literal('change_not_possible'),
+  z.object({ status: z.string().openapi({ description: "the guest code's status now" }) }).strict(),
+).openapi('ChangeNotPossibleError');
 
 const json = (schema: z.ZodTypeAny) => ({ 'application/json': { schema } });
 
@@ -163,6 +170,37 @@ function buildDocument(): OpenAPIObject {
 
   registry.registerPath({
     ...provisioning,
+    method: 'patch',
+    path: '/v1/guest-codes/{id}',
+    operationId: 'changeGuestCode',
+    summary: 'Change a stay: its window, its kind, or the guest',
+    description:
+      "Any of `starts_at`, `ends_at`, `is_one_time_use`, `max_time_rounding`, `guest`, validated as in POST. A new window is checked against the lock's rules and limits first (422: nothing changes); then a new code is created for it with the same safety as the first, and the guest is told its PIN once it is `set`. An offline code cannot be edited or revoked: the previous code stays valid on the lock until its own end, listed in `previous_codes` and said in `note`; the booking system gets `guest_code.window_changed`. A change while the first code is being created waits for that creation (`pending_change`). A contact change alone makes no code; if the guest was told already, `POST /v1/guest-codes/{id}/resend` sends the same PIN to the new contact. The same change again answers 200 with the same note.",
+    request: { params: idParam, body: { required: true, content: json(stayPatchSchema) } },
+    responses: {
+      200: answer(
+        'a contact change (done), or nothing differs: the same change again (its note) or values the code already has',
+        changeAnswerSchema,
+      ),
+      202: answer(
+        'a new window: a new code is on its way (or waits for the creation in flight)',
+        changeAnswerSchema,
+      ),
+      400: answer('malformed body: `details` lists every problem by field', validationErrorSchema),
+      ...apiCommon,
+      404: answer('no such guest code', notFoundError),
+      409: answer('the guest code is cancelled or failed', changeNotPossibleError),
+      ...unreadableBody,
+      422: answer(
+        'the new window cannot work on the lock (the rules and per-lock limits of POST): nothing changed',
+        ruleViolationErrorSchema,
+      ),
+      503: answer('Seam or Redis cannot be reached now; retry', unavailableError, retryAfter),
+    },
+  });
+
+  registry.registerPath({
+    ...provisioning,
     method: 'delete',
     path: '/v1/guest-codes/{id}',
     operationId: 'cancelGuestCode',
@@ -183,16 +221,16 @@ function buildDocument(): OpenAPIObject {
     method: 'post',
     path: '/v1/guest-codes/{id}/resend',
     operationId: 'resendGuestCode',
-    summary: "Send an undelivered guest code's PIN again",
+    summary: "Send a guest code's PIN again (undelivered, or to a changed contact)",
     description:
-      'For a guest code whose notification gave up (`undelivered`: a refused address, a receiver that was down), once the cause is fixed. The same PIN goes out again through what did not get through; a channel that did get through is never sent twice. Asking again while the resend runs queues nothing new.',
+      'For a guest code whose notification gave up (`undelivered`: a refused address, a receiver that was down), once the cause is fixed: the same PIN goes out again through what did not get through; a channel that did get through is never sent twice. For a `notified` guest code whose email or phone was changed since (PATCH): the same PIN goes to the new contact, once. Asking again while the resend runs queues nothing new.',
     request: { params: idParam },
     responses: {
       202: answer('the resend is queued, or already under way', resendAnswerSchema),
       ...apiCommon,
       404: answer('no such guest code', notFoundError),
       409: answer(
-        'nothing to resend: the guest code is not undelivered (e.g. still being sent, notified, failed, cancelled)',
+        'nothing to resend: the guest code is not undelivered, nor notified before a change of contact (e.g. still being sent, failed, cancelled)',
         resendNotPossibleError,
       ),
       503: answer('Redis cannot be reached now; retry', unavailableError, retryAfter),

@@ -18,6 +18,9 @@ export interface GuestMessageInput {
   caveats: string[];
   /** A replacement code: the message says this PIN replaces the one sent before. */
   replacesPrevious: boolean;
+  /** A code for a changed stay (new dates): the message says so, and to use this PIN. It does
+   *  not say the previous PIN stopped working: an offline code cannot be revoked. */
+  changedStay?: boolean;
 }
 
 export interface GuestMessage {
@@ -35,6 +38,8 @@ export type CaveatId = (typeof CAVEAT_IDS)[number];
 const REPLACEMENT_SENTENCE =
   'This PIN replaces the one we sent you before. The previous PIN will no longer work: please use this one.';
 
+const CHANGED_SENTENCE = 'Please use this PIN for your stay from now on.';
+
 export function composeGuestMessage(input: GuestMessageInput): GuestMessage {
   const zone = input.timezone;
   const starts = toZoned(input.startsAt, zone, 'startsAt');
@@ -47,20 +52,25 @@ export function composeGuestMessage(input: GuestMessageInput): GuestMessage {
   const until = formatInstant(ends);
   const notes = caveatSentences(input, starts);
 
-  const subject = input.replacesPrevious
-    ? `Your new door code for ${lockName} (replaces the previous one)`
-    : `Your door code for ${lockName}`;
+  const subject = input.changedStay
+    ? `Your stay has changed: your door code for ${lockName}`
+    : input.replacesPrevious
+      ? `Your new door code for ${lockName} (replaces the previous one)`
+      : `Your door code for ${lockName}`;
 
   const greeting = guestName === '' ? 'Hello,' : `Hello ${guestName},`;
-  const intro = input.replacesPrevious
-    ? `Here is your new door code (PIN) for ${lockName}:`
-    : `Here is your door code (PIN) for ${lockName}:`;
+  const intro = input.changedStay
+    ? `Your stay has changed. Here is your door code (PIN) for ${lockName} for the new dates:`
+    : input.replacesPrevious
+      ? `Here is your new door code (PIN) for ${lockName}:`
+      : `Here is your door code (PIN) for ${lockName}:`;
   const windowLines = [`Valid from: ${from}`, `Valid until: ${until}`];
   const zoneNote = `Times are shown in the lock's local time (${zone}).`;
   const closing = 'Enter the PIN on the lock keypad. Please do not share it with anyone.';
 
   const textParts: string[] = [greeting, '', intro, '', `    ${pin}`, ''];
-  if (input.replacesPrevious) textParts.push(REPLACEMENT_SENTENCE, '');
+  if (input.changedStay) textParts.push(CHANGED_SENTENCE, '');
+  else if (input.replacesPrevious) textParts.push(REPLACEMENT_SENTENCE, '');
   textParts.push(...windowLines, zoneNote, '');
   if (notes.length > 0) {
     textParts.push('Please note:');
@@ -80,7 +90,9 @@ export function composeGuestMessage(input: GuestMessageInput): GuestMessage {
     `<p>${h(intro)}</p>`,
     `<p style="font-size:28px;font-weight:bold;letter-spacing:4px;font-family:monospace">${h(pin)}</p>`,
   ];
-  if (input.replacesPrevious) htmlParts.push(`<p><strong>${h(REPLACEMENT_SENTENCE)}</strong></p>`);
+  if (input.changedStay) htmlParts.push(`<p><strong>${h(CHANGED_SENTENCE)}</strong></p>`);
+  else if (input.replacesPrevious)
+    htmlParts.push(`<p><strong>${h(REPLACEMENT_SENTENCE)}</strong></p>`);
   htmlParts.push(`<p>${windowLines.map(h).join('<br>')}<br><small>${h(zoneNote)}</small></p>`);
   if (notes.length > 0) {
     htmlParts.push(

@@ -9,6 +9,10 @@ export const OUTBOUND_EVENT_TYPES = [
   'guest_code.failed',
   /** An ops alert about a guest code that goes on (no PIN): e.g. Seam stored another window. */
   'guest_code.alert',
+  /** A changed stay's new PIN (PATCH with a new window). */
+  'guest_code.changed',
+  /** A stay's window changed (no PIN): the new window and what each previous code still opens. */
+  'guest_code.window_changed',
 ] as const;
 export type OutboundEventType = (typeof OUTBOUND_EVENT_TYPES)[number];
 

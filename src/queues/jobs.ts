@@ -57,5 +57,11 @@ export const notifyJobSchema = z.discriminatedUnion('kind', [
       .regex(/^[A-Za-z0-9_-]{1,100}$/)
       .optional(),
   }),
+  /** The booking system is told a stay's window changed (`guest_code.window_changed`): no PIN. */
+  z.object({
+    kind: z.literal('window_changed'),
+    guest_code_id: z.string(),
+    change: z.number().int().positive(),
+  }),
 ]);
 export type NotifyJob = z.infer<typeof notifyJobSchema>;

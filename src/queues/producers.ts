@@ -124,6 +124,15 @@ export class WorkQueues {
     );
   }
 
+  /** One `guest_code.window_changed` per guest code and change. */
+  enqueueWindowChanged(guestCodeId: string, change: number): Promise<unknown> {
+    return this.notify.add(
+      'window-changed',
+      { kind: 'window_changed', guest_code_id: guestCodeId, change },
+      { jobId: `window-changed-${guestCodeId}-${change}` },
+    );
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.create.close(), this.reconcile.close(), this.notify.close()]);
   }

@@ -54,8 +54,14 @@ describe('npm run demo', () => {
       /Seam API calls: .*\/access_codes\/create 4\b.*; guest codes: notified 4\./,
     );
 
-    // Each guest's email was shown as received, the live progress too.
-    expect(out.match(/Email received for /g)).toHaveLength(4);
+    // After the summary, BK-1001 stays a night longer: a new code, one more email, and the
+    // answer says what the previous PIN still opens.
+    expect(out).toMatch(/BK-1001 ends_at → \S+: 202/);
+    expect(out).toMatch(/The previous PIN \(\S+\), which the guest was told, still opens the door/);
+    expect(out).toMatch(/BK-1001 \S+ again with a new code/);
+
+    // Each guest's email was shown as received (BK-1001's twice), the live progress too.
+    expect(out.match(/Email received for /g)).toHaveLength(5);
     expect(out).toMatch(/BK-1004 \S+ → notified/);
     // The private redis-server stopped with the demo.
     const port = Number(/private redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);

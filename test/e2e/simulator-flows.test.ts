@@ -37,6 +37,7 @@ interface GuestCodeView {
   replacements: number;
   notifications: { access_code_id: string; channel: string }[];
   error: unknown;
+  previous_codes: { access_code_id: string; valid_until: string }[];
   timeline: { type: string; message: string; access_code_id?: string }[];
 }
 
@@ -138,16 +139,20 @@ describe('the deployed service (ingress + worker processes) against the Seam sim
   async function api(
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; body: { guest_code?: GuestCodeView } | undefined }> {
+    method?: string,
+  ): Promise<{
+    status: number;
+    body: { guest_code?: GuestCodeView; note?: string } | undefined;
+  }> {
     const res = await fetch(`${url}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
+      method: method ?? (body === undefined ? 'GET' : 'POST'),
       headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
     return {
       status: res.status,
-      body: text ? (JSON.parse(text) as { guest_code?: GuestCodeView }) : undefined,
+      body: text ? (JSON.parse(text) as { guest_code?: GuestCodeView; note?: string }) : undefined,
     };
   }
 
@@ -493,6 +498,64 @@ describe('the deployed service (ingress + worker processes) against the Seam sim
       const record = await untilNotified(id);
       await settle(300);
       expectGuestTold(record, `${reference}@example.com`);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'a dormakaba stay extended by a night: a new code in the same time slot, the guest told once more, the old code kept with its end',
+    async () => {
+      const dorma = sim.devices.dormakaba[0]!;
+      // Room 101 (Europe/Berlin), slot "User 124 D 3pm-11am", three days out.
+      const start = DateTime.now()
+        .setZone('Europe/Berlin')
+        .plus({ days: 3 })
+        .set({ hour: 15, minute: 0, second: 0, millisecond: 0 });
+      const end = start.plus({ days: 2 }).set({ hour: 11 });
+      const reference = ref('extend');
+      const id = await requestCode({
+        device_id: dorma,
+        guest: guest(reference),
+        starts_at: start.toISO()!,
+        ends_at: end.toISO()!,
+        reference,
+      });
+      const first = await untilNotified(id);
+      const newEnd = end.plus({ days: 1 });
+      const res = await api(`/v1/guest-codes/${id}`, { ends_at: newEnd.toISO()! }, 'PATCH');
+      expect(res.status).toBe(202);
+      expect(res.body!.note).toContain('still opens the door until');
+
+      const done = await eventually(async () => {
+        const r = await getRecord(id);
+        return r.status === 'notified' && r.active_access_code_id !== first.active_access_code_id
+          ? r
+          : undefined;
+      }, WAIT_MS);
+      await settle(300);
+      expect(done.planned.time_slot?.prefix).toBe(124);
+      expect(Date.parse(done.planned.ends_at)).toBe(newEnd.toMillis());
+      expect(done.previous_codes).toEqual([
+        expect.objectContaining({
+          access_code_id: first.active_access_code_id,
+          valid_until: new Date(end.toMillis()).toISOString(),
+        }),
+      ]);
+      const codes = simCodesFor(id);
+      expect(codes).toHaveLength(2);
+      const fresh = codes.find((c) => c.access_code_id === done.active_access_code_id)!;
+      const mails = mailsTo(`${reference}@example.com`);
+      expect(mails).toHaveLength(2);
+      expect(mails[1]!.text).toContain(fresh.code!);
+      const types = webhooksFor(id)
+        .map((h) => (h.event as { type: string }).type)
+        .sort();
+      expect(types).toEqual([
+        'guest_code.changed',
+        'guest_code.ready',
+        'guest_code.window_changed',
+      ]);
+      for (const c of codes) expect(logLinesWith(c.code!)).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );

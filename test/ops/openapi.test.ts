@@ -295,11 +295,43 @@ describe('OpenAPI document (GET /openapi.json)', () => {
     expect(resent.status).toBe(202);
     expectDocumented('post', '/v1/guest-codes/{id}/resend', 202, resent.body);
 
+    // Change the stay: a contact (200, offers a resend), a new window (202, previous_codes),
+    // the same again (200), a malformed body (400), a window against the rules (422), an
+    // unknown code (404); once cancelled, 409.
+    const contact = await call('patch', `/v1/guest-codes/${id}`, {
+      body: { guest: { name: 'Ada', email: `moved-${reference}@example.com` } },
+    });
+    expect(contact.status).toBe(200);
+    expectDocumented('patch', '/v1/guest-codes/{id}', 200, contact.body);
+    const longer = {
+      ends_at: new Date(Date.parse(request.ends_at) + 3600_000).toISOString(),
+    };
+    const changed = await call('patch', `/v1/guest-codes/${id}`, { body: longer });
+    expect(changed.status).toBe(202);
+    expectDocumented('patch', '/v1/guest-codes/{id}', 202, changed.body);
+    const sameAgain = await call('patch', `/v1/guest-codes/${id}`, { body: longer });
+    expect(sameAgain.status).toBe(200);
+    expectDocumented('patch', '/v1/guest-codes/{id}', 200, sameAgain.body);
+    const malformedChange = await call('patch', `/v1/guest-codes/${id}`, { body: { x: 1 } });
+    expect(malformedChange.status).toBe(400);
+    expectDocumented('patch', '/v1/guest-codes/{id}', 400, malformedChange.body);
+    const brokenChange = await call('patch', `/v1/guest-codes/${id}`, {
+      body: { ends_at: request.starts_at },
+    });
+    expect(brokenChange.status).toBe(422);
+    expectDocumented('patch', '/v1/guest-codes/{id}', 422, brokenChange.body);
+    const changeUnknown = await call('patch', '/v1/guest-codes/nobody-has-this', { body: longer });
+    expect(changeUnknown.status).toBe(404);
+    expectDocumented('patch', '/v1/guest-codes/{id}', 404, changeUnknown.body);
+
     for (let i = 0; i < 2; i++) {
       const cancelled = await call('delete', `/v1/guest-codes/${id}`);
       expect(cancelled.status).toBe(200);
       expectDocumented('delete', '/v1/guest-codes/{id}', 200, cancelled.body);
     }
+    const changeCancelled = await call('patch', `/v1/guest-codes/${id}`, { body: longer });
+    expect(changeCancelled.status).toBe(409);
+    expectDocumented('patch', '/v1/guest-codes/{id}', 409, changeCancelled.body);
     const cancelUnknown = await call('delete', '/v1/guest-codes/nobody-has-this');
     expect(cancelUnknown.status).toBe(404);
     expectDocumented('delete', '/v1/guest-codes/{id}', 404, cancelUnknown.body);
