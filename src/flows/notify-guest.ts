@@ -159,7 +159,8 @@ export async function notifyGuest(
             replaces_previous: replacesPrevious,
             message: { subject: message.subject, text: message.text },
           },
-          `gc_${gc.id}_${job.access_code_id}`,
+          // The receiver's dedupe key: the same on every retry; the id already carries `gc_`.
+          `${gc.id}_${job.access_code_id}`,
         ),
       );
     }
