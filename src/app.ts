@@ -86,6 +86,11 @@ export async function startService(
       routers.push(
         guestCodeRoutes({
           token: config.API_TOKEN,
+          stuckAfterMs: {
+            requested: config.STUCK_REQUESTED_MS,
+            waiting: config.STUCK_WAITING_MS,
+            set: config.STUCK_SET_MS,
+          },
           store,
           deps: {
             store,

@@ -128,6 +128,24 @@ const envSchema = z.object({
   /** How long a reconcile waits for the rest of a burst of events about one code: a burst
    *  within this window costs one Seam fetch; it adds this much to webhook→record latency. */
   RECONCILE_COALESCE_MS: z.coerce.number().int().min(0).max(10_000).default(20),
+  /** How long a code may sit in an open status before `GET /v1/guest-codes?stuck=true` lists it
+   *  and the oldest-open alert fires: creation is seconds to minutes (retries included), Seam
+   *  takes minutes to hours to set an offline code, telling the guest takes seconds. */
+  STUCK_REQUESTED_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
+  STUCK_WAITING_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(2 * 3600_000),
+  STUCK_SET_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
   /** A finished guest code (notified, failed, cancelled) is kept this long after its stay ends. */
   RECORD_RETENTION_MS: z.coerce
     .number()

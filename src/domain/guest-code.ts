@@ -108,6 +108,8 @@ export interface GuestCode {
   resends?: number;
   failure?: FailureReason;
   cancelled_at?: string;
+  /** When the code entered its current status (kept by the store on every status change). */
+  status_since?: string;
   created_at: string;
   updated_at: string;
   version: number;

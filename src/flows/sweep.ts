@@ -6,7 +6,10 @@ import type { SeamEventSummary, SeamGateway } from '../seam/client';
 import type { GuestCodeStore } from '../store/guest-codes';
 
 export interface SweepDeps {
-  store: Pick<GuestCodeStore, 'openCount' | 'scanOpen' | 'getMany' | 'getByAccessCode' | 'update'>;
+  store: Pick<
+    GuestCodeStore,
+    'openCount' | 'scanOpen' | 'getMany' | 'getByAccessCode' | 'update' | 'purgeExpiredIndexEntries'
+  >;
   seam: Pick<SeamGateway, 'listEvents'>;
   cursor: { get(): Promise<string | undefined>; set(since: string): Promise<void> };
   queues: {
@@ -35,6 +38,8 @@ export interface SweepReport {
   eventPages: number;
   /** Whether every event since the cursor was read (the cursor moved). */
   eventsComplete: boolean;
+  /** Expired records whose listing index entries were dropped. */
+  indexEntriesPurged?: number;
 }
 
 /** Seam's default page of /events/list, asked for explicitly. */
@@ -64,6 +69,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   };
   await catchUpEvents(deps, report);
   await walkOpenCodes(deps, report);
+  // Expired records leave their listing index entries behind; a bounded batch per sweep.
+  report.indexEntriesPurged = await deps.store.purgeExpiredIndexEntries(deps.now().getTime());
   return report;
 }
 

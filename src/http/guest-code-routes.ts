@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import express, { Router } from 'express';
 import {
   guestWindow,
@@ -13,7 +14,14 @@ import type { GuestCodeStore } from '../store/guest-codes';
 import { requireToken } from './auth';
 import type { RateLimits } from './rate-limit';
 import { sendError } from './errors';
-import { fieldProblems, guestCodeRequestSchema, type GuestCodeView } from './guest-code-schema';
+import {
+  fieldProblems,
+  guestCodeListQuerySchema,
+  guestCodeRequestSchema,
+  type FieldProblem,
+  type GuestCodeListQuery,
+  type GuestCodeView,
+} from './guest-code-schema';
 
 /** What the API shows of a guest code. No PIN: the guest gets that through the notification. */
 export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestCodeView {
@@ -49,14 +57,101 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
     notifications: gc.notifications,
     error: gc.failure ?? null,
     cancelled_at: gc.cancelled_at ?? null,
+    status_since: gc.status_since ?? gc.created_at,
     created_at: gc.created_at,
     updated_at: gc.updated_at,
     ...(timeline ? { timeline } : {}),
   };
 }
 
+/** How long each open status may last before a code counts as stuck (STUCK_*_MS). */
+export const DEFAULT_STUCK_AFTER_MS = {
+  requested: 15 * 60_000,
+  waiting: 2 * 3600_000,
+  set: 15 * 60_000,
+};
+export type StuckAfterMs = typeof DEFAULT_STUCK_AFTER_MS;
+
+/** The query, each parameter once; problems named by parameter like body fields are. */
+function parseListQuery(
+  query: express.Request['query'],
+): { ok: true; query: GuestCodeListQuery } | { ok: false; problems: FieldProblem[] } {
+  const repeated = Object.entries(query)
+    .filter(([, v]) => typeof v !== 'string')
+    .map(([field]) => ({ field, message: 'give it once, as a plain value' }));
+  if (repeated.length > 0) return { ok: false, problems: repeated };
+  const parsed = guestCodeListQuerySchema.safeParse(query);
+  if (!parsed.success) {
+    const problems = fieldProblems(parsed.error).map((p) =>
+      p.field === '(body)'
+        ? { ...p, field: '(query)', message: p.message.replace('field', 'parameter') }
+        : p,
+    );
+    return { ok: false, problems };
+  }
+  const q = parsed.data;
+  const problems: FieldProblem[] = [];
+  if (q.reference !== undefined) {
+    const others = Object.keys(query).filter((k) => k !== 'reference');
+    for (const field of others) {
+      problems.push({ field, message: 'cannot be combined with reference (one guest code)' });
+    }
+  }
+  if (
+    q.starts_after !== undefined &&
+    q.starts_before !== undefined &&
+    Date.parse(q.starts_after) >= Date.parse(q.starts_before)
+  ) {
+    problems.push({ field: 'starts_before', message: 'must be later than starts_after' });
+  }
+  if (q.stuck === 'true' && q.status !== undefined && !(q.status in DEFAULT_STUCK_AFTER_MS)) {
+    problems.push({
+      field: 'status',
+      message: `with stuck=true, must be an open status: ${Object.keys(DEFAULT_STUCK_AFTER_MS).join(', ')}`,
+    });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, query: q };
+}
+
+function filterFingerprint(filters: object): string {
+  return createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 12);
+}
+
+/** Opaque to the caller: where the page stopped, bound to the filters that made it. */
+function encodeCursor(next: { index: number; member: string }, fingerprint: string): string {
+  return Buffer.from(JSON.stringify({ i: next.index, m: next.member, f: fingerprint })).toString(
+    'base64url',
+  );
+}
+
+function decodeCursor(
+  cursor: string,
+  fingerprint: string,
+): { index: number; member: string } | undefined {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      i?: unknown;
+      m?: unknown;
+      f?: unknown;
+    };
+    if (
+      c.f !== fingerprint ||
+      typeof c.m !== 'string' ||
+      !/^[0-9]{0,15}(:[A-Za-z0-9_-]+)?$/.test(c.m)
+    ) {
+      return undefined;
+    }
+    if (typeof c.i !== 'number' || !Number.isInteger(c.i) || c.i < 0 || c.i > 2) return undefined;
+    return { index: c.i, member: c.m };
+  } catch {
+    return undefined;
+  }
+}
+
 export function guestCodeRoutes(opts: {
   token: string;
+  /** Thresholds of `stuck=true`; the defaults where not given. */
+  stuckAfterMs?: Partial<StuckAfterMs>;
   deps: RequestGuestCodeDeps & { queues: RequestGuestCodeDeps['queues'] & ResendDeps['queues'] };
   store: GuestCodeStore;
   bodyLimitBytes?: number;
@@ -129,13 +224,23 @@ export function guestCodeRoutes(opts: {
   });
 
   router.get('/v1/guest-codes', auth, async (req, res) => {
-    const reference = typeof req.query.reference === 'string' ? req.query.reference : undefined;
-    if (!reference) {
-      sendError(res, 400, 'invalid_request', 'give ?reference=<booking reference>', [
-        { field: 'reference', message: 'required' },
-      ]);
+    const parsed = parseListQuery(req.query);
+    if (!parsed.ok) {
+      sendError(
+        res,
+        400,
+        'invalid_request',
+        `the query has ${parsed.problems.length} problem(s)`,
+        parsed.problems,
+      );
       return;
     }
+    const q = parsed.query;
+    if (q.reference === undefined) {
+      await listGuestCodes(q, res);
+      return;
+    }
+    const reference = q.reference;
     const gc = await opts.store.getByReference(reference);
     if (!gc) {
       sendError(res, 404, 'not_found', `no guest code has reference ${reference}`);
@@ -143,6 +248,53 @@ export function guestCodeRoutes(opts: {
     }
     res.json({ guest_code: guestCodeView(gc, await opts.store.timeline(gc.id)) });
   });
+
+  const stuckAfterMs = { ...DEFAULT_STUCK_AFTER_MS, ...opts.stuckAfterMs };
+
+  const listGuestCodes = async (q: GuestCodeListQuery, res: express.Response): Promise<void> => {
+    const filters = {
+      status: q.status,
+      device_id: q.device_id,
+      starts_after: q.starts_after,
+      starts_before: q.starts_before,
+      stuck: q.stuck === 'true',
+    };
+    const fingerprint = filterFingerprint(filters);
+    let after: { index: number; member: string } | undefined;
+    if (q.cursor !== undefined) {
+      after = decodeCursor(q.cursor, fingerprint);
+      if (!after) {
+        sendError(res, 400, 'invalid_request', 'the cursor is not one this listing gave', [
+          {
+            field: 'cursor',
+            message:
+              'must be the next_cursor of a previous page, with the same status, device_id, starts_after, starts_before and stuck',
+          },
+        ]);
+        return;
+      }
+    }
+    const nowMs = now().getTime();
+    const page = await opts.store.list({
+      status: q.status,
+      deviceId: q.device_id,
+      startsAfter: q.starts_after === undefined ? undefined : Date.parse(q.starts_after),
+      startsBefore: q.starts_before === undefined ? undefined : Date.parse(q.starts_before),
+      stuckBefore: filters.stuck
+        ? Object.fromEntries(
+            Object.entries(stuckAfterMs).map(([status, ms]) => [status, nowMs - ms]),
+          )
+        : undefined,
+      limit: q.limit,
+      after,
+      budget: Math.max(q.limit * 10, 1000),
+    });
+    res.json({
+      guest_codes: page.records.map((gc) => guestCodeView(gc)),
+      next_cursor: page.next ? encodeCursor(page.next, fingerprint) : null,
+      stuck_after_ms: stuckAfterMs,
+    });
+  };
 
   /** The record named by `:id`, or a 404 (an id of the wrong shape is never looked up). */
   const find = async (id: string, res: express.Response): Promise<GuestCode | undefined> => {

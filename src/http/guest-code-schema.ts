@@ -268,6 +268,9 @@ export const guestCodeSchema = z
       .strict()
       .nullable(),
     cancelled_at: isoDateTime.nullable(),
+    status_since: isoDateTime.openapi({
+      description: 'when the code entered its current status (what `stuck` measures from)',
+    }),
     created_at: isoDateTime,
     updated_at: isoDateTime,
     timeline: z
@@ -332,3 +335,84 @@ export const conflictErrorSchema = errorBodySchema(
   z.literal('reference_conflict'),
   z.object({ guest_code_id: z.string() }).strict(),
 ).openapi('ReferenceConflictError');
+
+// ---- Listing: GET /v1/guest-codes without `reference`.
+
+export const LIST_LIMIT_DEFAULT = 50;
+export const LIST_LIMIT_MAX = 200;
+
+const instantParam = (name: string) =>
+  z
+    .string()
+    .datetime({
+      offset: true,
+      message: `${name} must be an ISO 8601 date-time with an offset, e.g. 2026-12-24T00:00:00+01:00`,
+    })
+    .openapi({ example: '2026-12-24T00:00:00+00:00' });
+
+/** The listing's query. Unknown parameters are refused by name, like unknown body fields. */
+export const guestCodeListQuerySchema = z
+  .object({
+    status: z
+      .enum(GUEST_CODE_STATUSES, { error: `must be one of ${GUEST_CODE_STATUSES.join(', ')}` })
+      .optional()
+      .openapi({ description: 'only guest codes in this status' }),
+    device_id: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: 'only guest codes on this lock (Seam device id)' }),
+    starts_after: instantParam('starts_after')
+      .optional()
+      .openapi({ description: 'only stays (the requested starts_at) starting at or after this' }),
+    starts_before: instantParam('starts_before')
+      .optional()
+      .openapi({ description: 'only stays starting before this' }),
+    stuck: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().openapi({
+      description:
+        'true: only open codes (requested, waiting, set) in their status for longer than its threshold (`stuck_after_ms` in the answer; STUCK_*_MS), oldest first per status',
+    }),
+    limit: z.coerce
+      .number({ error: `must be an integer from 1 to ${LIST_LIMIT_MAX}` })
+      .int(`must be an integer from 1 to ${LIST_LIMIT_MAX}`)
+      .min(1, `must be an integer from 1 to ${LIST_LIMIT_MAX}`)
+      .max(LIST_LIMIT_MAX, `must be an integer from 1 to ${LIST_LIMIT_MAX}`)
+      .default(LIST_LIMIT_DEFAULT)
+      .openapi({
+        description: `page size (default ${LIST_LIMIT_DEFAULT}, at most ${LIST_LIMIT_MAX})`,
+      }),
+    cursor: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .openapi({ description: '`next_cursor` of the previous page, with the same filters' }),
+    reference: z.string().min(1).optional().openapi({
+      description:
+        'the booking reference: answers that one guest code (`{"guest_code"}`, with its timeline) instead of a list; no other parameter with it',
+    }),
+  })
+  .strict()
+  .openapi('GuestCodeListQuery');
+
+export type GuestCodeListQuery = z.infer<typeof guestCodeListQuerySchema>;
+
+export const guestCodeListSchema = z
+  .object({
+    guest_codes: z.array(guestCodeSchema).openapi({
+      description:
+        'by stay start (the requested starts_at), then id; with stuck=true by status (requested, waiting, set), longest in it first. No timelines: GET /v1/guest-codes/{id} has it',
+    }),
+    next_cursor: z.string().nullable().openapi({
+      description:
+        'pass as `cursor` (same filters) for the next page; null: nothing more. A page may hold fewer than `limit` codes while more follow (a bounded read per page)',
+    }),
+    stuck_after_ms: z
+      .object({ requested: z.number().int(), waiting: z.number().int(), set: z.number().int() })
+      .strict()
+      .openapi({ description: 'how long each open status may last before a code counts as stuck' }),
+  })
+  .strict()
+  .openapi('GuestCodeList');

@@ -12,6 +12,8 @@ import {
   errorBodySchema,
   errorSchema,
   guestCodeAnswerSchema,
+  guestCodeListQuerySchema,
+  guestCodeListSchema,
   guestCodeRequestSchema,
   resendAnswerSchema,
   ruleViolationErrorSchema,
@@ -130,16 +132,20 @@ function buildDocument(): OpenAPIObject {
     ...provisioning,
     method: 'get',
     path: '/v1/guest-codes',
-    operationId: 'findGuestCodeByReference',
-    summary: 'A guest code by booking reference, with its timeline',
-    request: {
-      query: z.object({
-        reference: z.string().min(1).openapi({ description: 'the booking reference' }),
-      }),
-    },
+    operationId: 'listGuestCodes',
+    summary: 'Find guest codes: a list with filters and a cursor, or one by booking reference',
+    description:
+      'Without `reference`: guest codes by stay start (then id), filtered by `status`, `device_id`, `starts_after` / `starts_before` and `stuck`, `limit` per page; follow `next_cursor` until it is null. With `reference`: that one guest code with its timeline.',
+    request: { query: guestCodeListQuerySchema },
     responses: {
-      200: answer('the guest code', guestCodeAnswerSchema),
-      400: answer('no reference given', validationErrorSchema),
+      200: answer(
+        'the list (`guest_codes`, `next_cursor`), or with `reference` the one guest code (`guest_code`)',
+        z.union([guestCodeListSchema, guestCodeAnswerSchema]),
+      ),
+      400: answer(
+        'a parameter that is unknown, repeated or out of range, or a cursor from other filters: `details` names each',
+        validationErrorSchema,
+      ),
       ...apiCommon,
       404: answer('no guest code has this reference', notFoundError),
       503: answer('Redis cannot be reached now; retry', unavailableError, retryAfter),
