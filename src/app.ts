@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import type { Config, Role } from './config';
 import { guestCodeRoutes } from './http/guest-code-routes';
 import { createHttpApp } from './http/app';
-import { healthRoutes, type Lifecycle } from './http/health-routes';
+import { healthRoutes, readinessProbe, type Lifecycle } from './http/health-routes';
 import { createRateLimits } from './http/rate-limit';
 import { listen } from './http/server';
 import { metricsRoutes, startMetricsListener } from './http/metrics-routes';
@@ -42,6 +42,12 @@ export async function startService(
 ): Promise<RunningService> {
   const lifecycle: Lifecycle = { shuttingDown: false };
   const metrics = createMetrics();
+  const stuckAfterMs = {
+    requested: config.STUCK_REQUESTED_MS,
+    waiting: config.STUCK_WAITING_MS,
+    set: config.STUCK_SET_MS,
+  };
+  metrics.setStuckThresholds(stuckAfterMs);
   const steps: ShutdownStep[] = [];
 
   const workers = roles.includes('worker')
@@ -86,11 +92,7 @@ export async function startService(
       routers.push(
         guestCodeRoutes({
           token: config.API_TOKEN,
-          stuckAfterMs: {
-            requested: config.STUCK_REQUESTED_MS,
-            waiting: config.STUCK_WAITING_MS,
-            set: config.STUCK_SET_MS,
-          },
+          stuckAfterMs,
           store,
           deps: {
             store,
@@ -141,6 +143,7 @@ export async function startService(
 
   // A worker alone still answers health checks, for the orchestrator.
   if (!workers) throw new Error('no role to start');
+  metrics.watchReadiness(readinessProbe(lifecycle, workers.readiness));
   const app = createHttpApp(logger, [
     healthRoutes(lifecycle, workers.readiness, logger),
     ...(config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : []),

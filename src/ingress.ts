@@ -4,7 +4,12 @@ import type { Config } from './config';
 import { adminRoutes } from './http/admin-routes';
 import { createHttpApp } from './http/app';
 import { redisRefusalReporter } from './http/errors';
-import { healthRoutes, type Lifecycle, type ReadinessCheck } from './http/health-routes';
+import {
+  healthRoutes,
+  readinessProbe,
+  type Lifecycle,
+  type ReadinessCheck,
+} from './http/health-routes';
 import { listen, type HttpServer } from './http/server';
 import { openApiRoutes } from './http/openapi';
 import { createRateLimits, type RateLimits } from './http/rate-limit';
@@ -64,10 +69,12 @@ export async function startIngress(opts: {
   const reportRedisRefusal = redisRefusalReporter(logger, (reason) =>
     metrics.observeRedisRefusal(reason),
   );
+  const readiness = { redis: redisReady, ...opts.extraReadiness };
+  metrics.watchReadiness(readinessProbe(lifecycle, readiness));
   const app = createHttpApp(
     logger,
     [
-      healthRoutes(lifecycle, { redis: redisReady, ...opts.extraReadiness }, logger),
+      healthRoutes(lifecycle, readiness, logger),
       webhookRoutes({
         secret: config.SEAM_WEBHOOK_SECRET,
         bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
