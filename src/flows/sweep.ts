@@ -13,7 +13,7 @@ export interface SweepDeps {
   seam: Pick<SeamGateway, 'listEvents'>;
   cursor: { get(): Promise<string | undefined>; set(since: string): Promise<void> };
   queues: {
-    enqueueCreate(guestCodeId: string, generation: number): Promise<unknown>;
+    enqueueCreate(guestCodeId: string, generation: number, reference?: string): Promise<unknown>;
     enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown>;
     enqueueAlert(guestCodeId: string, code: string, message: string): Promise<unknown>;
   };
@@ -117,7 +117,7 @@ async function visit(deps: SweepDeps, gc: GuestCode, report: SweepReport): Promi
     return;
   }
   if (gc.status === 'requested') {
-    await deps.queues.enqueueCreate(gc.id, gc.generation);
+    await deps.queues.enqueueCreate(gc.id, gc.generation, gc.reference);
     report.creationsQueued++;
   } else if ((gc.status === 'waiting' || gc.status === 'set') && gc.active_access_code_id) {
     await deps.queues.enqueueReconcile(gc.active_access_code_id, 'sweep');
