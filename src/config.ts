@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { checkLocale, FALLBACK_LOCALE } from './notify/templates';
 import { isLoopbackHost } from './util/loopback';
 import { apiKeyProblem, checkWebhookSecret, tokenProblem } from './util/secrets';
 
@@ -165,6 +166,19 @@ const envSchema = z.object({
       .optional(),
   ),
   MAIL_FROM: optionalString,
+  /** Reply-To of guest emails (where a guest's answer goes); unset: none. */
+  MAIL_REPLY_TO: optionalString.pipe(z.string().email('must be an email address').optional()),
+  /** The operator's name in the guest's message (subject and last line); unset: none. */
+  BRAND_NAME: optionalString.pipe(z.string().max(100).optional()),
+  /** The locale of a guest given none: its language picks the template, its region the clock. */
+  DEFAULT_GUEST_LOCALE: z
+    .string()
+    .trim()
+    .default(FALLBACK_LOCALE)
+    .superRefine((tag, ctx) => {
+      const checked = checkLocale(tag);
+      if ('problem' in checked) ctx.addIssue({ code: 'custom', message: checked.problem });
+    }),
   NOTIFY_WEBHOOK_URL: optionalString.pipe(
     z
       .string()

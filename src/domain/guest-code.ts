@@ -37,6 +37,8 @@ export interface Guest {
   name: string;
   email?: string;
   phone?: string;
+  /** BCP 47 locale of the guest's message (its language picks the template). */
+  locale?: string;
 }
 
 export interface GuestCodeRequest {

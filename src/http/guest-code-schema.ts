@@ -2,6 +2,7 @@ import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { GUEST_CODE_STATUSES, SEAM_STATUS_ORDER } from '../domain/guest-code';
 import { PLAN_WARNING_CODES, RULE_VIOLATION_CODES } from '../domain/rules';
+import { checkLocale, TEMPLATE_LANGUAGES } from '../notify/templates';
 
 // Adds `.openapi()` (metadata only): parsing is unchanged, and /openapi.json is generated from
 // these very schemas, so the document cannot describe a body the code does not accept.
@@ -32,6 +33,25 @@ export const guestCodeRequestSchema = z
           .regex(/^\+?[0-9][0-9 ().-]{4,29}$/, 'must be a phone number, e.g. +44 20 7946 0958')
           .optional()
           .openapi({ example: '+44 20 7946 0958' }),
+        locale: z
+          .string()
+          .trim()
+          .min(1)
+          .max(35)
+          .transform((tag, ctx) => {
+            const checked = checkLocale(tag);
+            if ('problem' in checked) {
+              ctx.addIssue({ code: 'custom', message: checked.problem });
+              return z.NEVER;
+            }
+            return checked.locale;
+          })
+          .optional()
+          .openapi({
+            type: 'string',
+            description: `the language of the guest's message, as a BCP 47 tag: its language picks the template (${TEMPLATE_LANGUAGES.join(', ')}), its region the clock (en-US: 12-hour, en-GB: 24-hour). Absent: DEFAULT_GUEST_LOCALE. Another language: 400`,
+            example: 'en-US',
+          }),
       })
       .strict()
       .refine((g) => g.email !== undefined || g.phone !== undefined, {
@@ -185,7 +205,12 @@ export const guestCodeSchema = z
       })
       .strict(),
     guest: z
-      .object({ name: z.string(), email: z.string().optional(), phone: z.string().optional() })
+      .object({
+        name: z.string(),
+        email: z.string().optional(),
+        phone: z.string().optional(),
+        locale: z.string().optional(),
+      })
       .strict(),
     requested: z
       .object({
