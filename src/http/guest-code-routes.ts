@@ -35,7 +35,8 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
       starts_at: gc.request.starts_at,
       ends_at: gc.request.ends_at ?? null,
       is_one_time_use: gc.request.is_one_time_use,
-      max_time_rounding: gc.request.max_time_rounding,
+      // One spelling in answers, Seam's: '1h' and '1d' are accepted as aliases only.
+      max_time_rounding: canonicalRounding(gc.request.max_time_rounding),
     },
     // Records written before warnings and seam_request existed get them derived.
     planned: {
@@ -62,6 +63,10 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
     updated_at: gc.updated_at,
     ...(timeline ? { timeline } : {}),
   };
+}
+
+function canonicalRounding(value: string): '1hour' | '1day' {
+  return value === '1d' || value === '1day' ? '1day' : '1hour';
 }
 
 /** How long each open status may last before a code counts as stuck (STUCK_*_MS). */
@@ -183,6 +188,7 @@ export function guestCodeRoutes(opts: {
     const outcome = await requestGuestCode(opts.deps, parsed.data);
     switch (outcome.kind) {
       case 'created':
+        res.location(`/v1/guest-codes/${outcome.record.id}`);
         res.status(202).json({ guest_code: guestCodeView(outcome.record) });
         return;
       case 'existing':
@@ -194,7 +200,13 @@ export function guestCodeRoutes(opts: {
           409,
           'reference_conflict',
           `reference ${outcome.record.reference} already names guest code ${outcome.record.id} with a different request; use a new reference or send the same body`,
-          { guest_code_id: outcome.record.id },
+          [
+            {
+              field: 'reference',
+              message: `names guest code ${outcome.record.id}, made from another body`,
+              guest_code_id: outcome.record.id,
+            },
+          ],
         );
         return;
       case 'device_not_found':
@@ -340,11 +352,16 @@ export function guestCodeRoutes(opts: {
       return;
     }
     if (outcome.kind === 'not_possible') {
-      sendError(res, 409, 'resend_not_possible', outcome.reason, {
-        status: outcome.record.status,
-      });
+      sendError(res, 409, 'resend_not_possible', outcome.reason, [
+        {
+          field: 'status',
+          message: `the guest code is ${outcome.record.status}; only an undelivered one is resent`,
+          status: outcome.record.status,
+        },
+      ]);
       return;
     }
+    res.location(`/v1/guest-codes/${outcome.record.id}`);
     res.status(202).json({ guest_code: guestCodeView(outcome.record), note: outcome.note });
   });
 

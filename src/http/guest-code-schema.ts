@@ -78,10 +78,10 @@ export const guestCodeRequestSchema = z
         example: '2026-12-27T11:00:00+00:00',
       }),
     is_one_time_use: z.boolean().default(false),
-    max_time_rounding: z
-      .enum(['1h', '1hour', '1d', '1day'])
-      .default('1h')
-      .openapi({ description: "'1d'/'1day' for daily-bound codes (igloohome 29 to 367 days)" }),
+    max_time_rounding: z.enum(['1h', '1hour', '1d', '1day']).default('1h').openapi({
+      description:
+        "'1day' for daily-bound codes (igloohome 29 to 367 days). Answers spell it as Seam does, '1hour' or '1day'; '1h' and '1d' are accepted as aliases",
+    }),
     reference: z
       .string()
       .min(1)
@@ -217,7 +217,9 @@ export const guestCodeSchema = z
         starts_at: isoDateTime,
         ends_at: isoDateTime.nullable(),
         is_one_time_use: z.boolean(),
-        max_time_rounding: z.enum(['1h', '1hour', '1d', '1day']),
+        max_time_rounding: z.enum(['1hour', '1day']).openapi({
+          description: "as asked, in Seam's spelling ('1h' and '1d' are accepted aliases)",
+        }),
       })
       .strict(),
     planned: z
@@ -333,7 +335,7 @@ export const cancelAnswerSchema = z
   .strict()
   .openapi('CancelAnswer');
 
-/** The one error shape, `{ "error": { "code", "message", "details"? } }`, narrowed per answer. */
+/** The one error shape, `{ "error": { "code", "message", "details" } }`, narrowed per answer. */
 export function errorBodySchema<C extends z.ZodTypeAny, D extends z.ZodTypeAny>(
   code: C,
   details: D,
@@ -341,14 +343,37 @@ export function errorBodySchema<C extends z.ZodTypeAny, D extends z.ZodTypeAny>(
   return z.object({ error: z.object({ code, message: z.string(), details }).strict() }).strict();
 }
 
-export const errorSchema = errorBodySchema(z.string(), z.unknown().optional()).openapi('Error');
+/** What every item of `error.details` has; answers narrow it (field problems, violations). */
+export const errorDetailSchema = z
+  .object({
+    message: z.string(),
+    field: z.string().optional().openapi({ description: 'the request field or parameter' }),
+    code: z.string().optional().openapi({ description: 'the rule, for 422 violations' }),
+  })
+  .passthrough()
+  .openapi('ErrorDetail', {
+    description: 'one thing wrong; `details` is always a list of these (empty: nothing more)',
+  });
+
+/** An error whose `details` is always empty. */
+export const noDetails = z.array(errorDetailSchema).max(0);
+
+export const errorSchema = errorBodySchema(z.string(), z.array(errorDetailSchema)).openapi('Error');
 
 export const validationErrorSchema = errorBodySchema(
-  z.string().openapi({
-    description:
-      '`invalid_request` (with `details`), or a body that is not JSON (`entity_parse_failed`, no `details`)',
-  }),
-  z.array(fieldProblemSchema).optional(),
+  z
+    .enum([
+      'invalid_request',
+      'entity_parse_failed',
+      'request_aborted',
+      'request_size_invalid',
+      'bad_request',
+    ])
+    .openapi({
+      description:
+        '`invalid_request`: `details` lists every problem by field; the others: a body that could not be read (not JSON: `entity_parse_failed`), `details` empty',
+    }),
+  z.array(fieldProblemSchema),
 ).openapi('ValidationError');
 
 export const ruleViolationErrorSchema = errorBodySchema(
@@ -358,7 +383,13 @@ export const ruleViolationErrorSchema = errorBodySchema(
 
 export const conflictErrorSchema = errorBodySchema(
   z.literal('reference_conflict'),
-  z.object({ guest_code_id: z.string() }).strict(),
+  z
+    .array(
+      z
+        .object({ field: z.literal('reference'), message: z.string(), guest_code_id: z.string() })
+        .strict(),
+    )
+    .length(1),
 ).openapi('ReferenceConflictError');
 
 // ---- Listing: GET /v1/guest-codes without `reference`.

@@ -10,7 +10,7 @@ import {
   cancelAnswerSchema,
   conflictErrorSchema,
   errorBodySchema,
-  errorSchema,
+  noDetails,
   guestCodeAnswerSchema,
   guestCodeListQuerySchema,
   guestCodeListSchema,
@@ -19,11 +19,18 @@ import {
   ruleViolationErrorSchema,
   validationErrorSchema,
 } from './guest-code-schema';
+import { OUTBOUND_EVENT_TYPES } from '../notify/outbound-webhook';
+import { UNREADABLE_BODY_CODES } from './errors';
+import {
+  OUTBOUND_EVENT_DESCRIPTIONS,
+  outboundEventSchema,
+  outboundSignatureHeaders,
+} from './outbound-event-schema';
 import { svixHeadersSchema, webhookAnswerSchema } from './webhook-schema';
 
-/** An error answer whose `error.code` is one of `codes`, registered under `name`. */
+/** An error answer whose `error.code` is one of `codes` (details empty), registered under `name`. */
 const errorOf = (name: string, codes: [string, ...string[]]) =>
-  errorBodySchema(z.enum(codes), z.unknown().optional()).openapi(name);
+  errorBodySchema(z.enum(codes), noDetails).openapi(name);
 
 const unauthorizedError = errorOf('UnauthorizedError', ['unauthorized']);
 const notFoundError = errorOf('NotFoundError', ['not_found']);
@@ -34,8 +41,25 @@ const invalidSignatureError = errorOf('InvalidSignatureError', ['invalid_signatu
 const internalError = errorOf('InternalError', ['internal']);
 const resendNotPossibleError = errorBodySchema(
   z.literal('resend_not_possible'),
-  z.object({ status: z.string().openapi({ description: "the guest code's status now" }) }).strict(),
+  z
+    .array(
+      z
+        .object({
+          field: z.literal('status'),
+          message: z.string(),
+          status: z.string().openapi({ description: "the guest code's status now" }),
+        })
+        .strict(),
+    )
+    .length(1),
 ).openapi('ResendNotPossibleError');
+const unsupportedBodyError = errorOf('UnsupportedBodyError', [...UNREADABLE_BODY_CODES[415]]);
+const location = {
+  Location: {
+    description: 'the guest code: GET it for its progress',
+    schema: { type: 'string', example: '/v1/guest-codes/gc_6f1c2e0a-…' },
+  },
+} as const;
 
 const json = (schema: z.ZodTypeAny) => ({ 'application/json': { schema } });
 
@@ -73,7 +97,7 @@ const apiCommon: Record<string, ResponseConfig> = {
 
 const unreadableBody: Record<string, ResponseConfig> = {
   413: answer('body over the size limit, refused while reading', bodyTooLargeError),
-  415: answer('body in a charset or content encoding the server cannot read', errorSchema),
+  415: answer('body in a charset or content encoding the server cannot read', unsupportedBodyError),
 };
 
 /** The generated document's type (from openapi3-ts, which the generator brings along). */
@@ -114,6 +138,7 @@ function buildDocument(): OpenAPIObject {
       202: answer(
         'a new request; creation runs in a worker. `planned` is the window we expect Seam to store, `planned.warnings` every way it differs from the stay, `planned.seam_request` exactly what is sent',
         guestCodeAnswerSchema,
+        location,
       ),
       400: answer('malformed body: `details` lists every problem by field', validationErrorSchema),
       ...apiCommon,
@@ -194,7 +219,7 @@ function buildDocument(): OpenAPIObject {
       'For a guest code whose notification gave up (`undelivered`: a refused address, a receiver that was down), once the cause is fixed. The same PIN goes out again through what did not get through; a channel that did get through is never sent twice. Asking again while the resend runs queues nothing new.',
     request: { params: idParam },
     responses: {
-      202: answer('the resend is queued, or already under way', resendAnswerSchema),
+      202: answer('the resend is queued, or already under way', resendAnswerSchema, location),
       ...apiCommon,
       404: answer('no such guest code', notFoundError),
       409: answer(
@@ -247,6 +272,29 @@ function buildDocument(): OpenAPIObject {
     },
   });
 
+  for (const type of OUTBOUND_EVENT_TYPES) {
+    registry.registerWebhook({
+      method: 'post',
+      path: type,
+      operationId: `${type.replace('.', '_')}_event`,
+      tags: ['outbound'],
+      summary: `${type} (us → NOTIFY_WEBHOOK_URL)`,
+      description: `${OUTBOUND_EVENT_DESCRIPTIONS[type]}. Signed like Seam's own webhooks (Svix); retried with backoff until a 2xx, with the same \`webhook-id\`. A 3xx is not a delivery; a 4xx other than 408 and 429 is not retried.`,
+      security: [],
+      request: {
+        headers: outboundSignatureHeaders,
+        body: {
+          required: true,
+          content: json(outboundEventSchema(type).openapi(`Event_${type.replace('.', '_')}`)),
+        },
+      },
+      responses: {
+        200: { description: 'any 2xx: delivered' },
+        500: { description: 'any 5xx, 408, 429 or no answer in time: retried later' },
+      },
+    });
+  }
+
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
@@ -258,6 +306,7 @@ function buildDocument(): OpenAPIObject {
     tags: [
       { name: 'provisioning', description: 'booking system → us' },
       { name: 'webhooks', description: 'Seam → us' },
+      { name: 'outbound', description: 'us → the booking system (NOTIFY_WEBHOOK_URL)' },
     ],
   });
 }
