@@ -264,13 +264,15 @@ describe('a consistent API', () => {
     const text = files.map((f) => readFileSync(f, 'utf8')).join('\n');
     // The error tables: rows of the `| status | error.code | when |` tables and of the 422 list.
     const fromDocs = new Set<string>();
-    let inTable = false;
+    // Which cell holds the codes: the second in a status table, the first in the 422 list.
+    let codeCell: number | undefined;
     for (const line of text.split('\n')) {
-      if (/^\|\s*(status\s*\|\s*`error\.code`|422 `error\.code`)/.test(line)) inTable = true;
-      else if (!line.startsWith('|')) inTable = false;
-      else if (inTable) {
-        const cells = line.split('|').slice(1, 3).join('|');
-        for (const m of cells.matchAll(/`([a-z][a-z0-9_]*)`/g)) fromDocs.add(m[1]!);
+      if (/^\|\s*status\s*\|\s*`error\.code`/.test(line)) codeCell = 2;
+      else if (/^\|\s*422 `error\.code`/.test(line)) codeCell = 1;
+      else if (!line.startsWith('|')) codeCell = undefined;
+      else if (codeCell !== undefined) {
+        const cell = line.split('|')[codeCell] ?? '';
+        for (const m of cell.matchAll(/`([a-z][a-z0-9_]*)`/g)) fromDocs.add(m[1]!);
       }
     }
     expect([...fromApi].filter((c) => !fromDocs.has(c)).sort()).toEqual([]);
