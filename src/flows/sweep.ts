@@ -8,7 +8,13 @@ import type { GuestCodeStore } from '../store/guest-codes';
 export interface SweepDeps {
   store: Pick<
     GuestCodeStore,
-    'openCount' | 'scanOpen' | 'getMany' | 'getByAccessCode' | 'update' | 'purgeExpiredIndexEntries'
+    | 'openCount'
+    | 'scanOpen'
+    | 'getMany'
+    | 'getByAccessCode'
+    | 'update'
+    | 'purgeExpiredIndexEntries'
+    | 'indexIfMissing'
   >;
   seam: Pick<SeamGateway, 'listEvents'>;
   cursor: { get(): Promise<string | undefined>; set(since: string): Promise<void> };
@@ -92,6 +98,8 @@ async function walkOpenCodes(deps: SweepDeps, report: SweepReport): Promise<void
     const ids = step.ids.filter((id) => !seen.has(id));
     for (const id of ids) seen.add(id);
     const records = await deps.store.getMany(ids);
+    // Open codes recorded before the listing indexes existed join them here.
+    await deps.store.indexIfMissing(records.filter((gc): gc is GuestCode => gc !== undefined));
     for (const gc of records) if (gc) await visit(deps, gc, report);
     if (cursor !== '0' && gapMs > 0) await pause(gapMs);
   } while (cursor !== '0' && !deps.stopping?.());

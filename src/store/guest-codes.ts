@@ -100,6 +100,21 @@ redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 return 1
 `;
 
+// KEYS: record, start index, status index, device index, since index, index info
+// ARGV: id, version, index member, since member ('' = finished), index info
+// For a record written before the listing indexes existed: indexes it as it is now, unless it
+// changed since it was read (its next write indexes it then) or is indexed already.
+const INDEX_IF_MISSING = `
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[2] then return 0 end
+if redis.call('HEXISTS', KEYS[6], ARGV[1]) == 1 then return 0 end
+redis.call('ZADD', KEYS[2], 0, ARGV[3])
+redis.call('ZADD', KEYS[3], 0, ARGV[3])
+redis.call('ZADD', KEYS[4], 0, ARGV[3])
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[5], 0, ARGV[4]) end
+redis.call('HSET', KEYS[6], ARGV[1], ARGV[5])
+return 1
+`;
+
 export class ConcurrentUpdateError extends Error {}
 
 /** The statuses a guest code waits in (the rest are endings). */
@@ -426,6 +441,35 @@ export class GuestCodeStore {
       }
     }
     return { records };
+  }
+
+  /**
+   * Indexes those of `records` that are not yet (written before the listing indexes existed);
+   * one round trip when all are. The sweeper calls it for every open code it reads.
+   */
+  async indexIfMissing(records: GuestCode[]): Promise<number> {
+    if (records.length === 0) return 0;
+    const known = await this.redis.hmget(this.keys.indexInfo, ...records.map((gc) => gc.id));
+    let indexed = 0;
+    for (const [i, gc] of records.entries()) {
+      if (known[i] !== null) continue;
+      indexed += (await this.redis.eval(
+        INDEX_IF_MISSING,
+        6,
+        this.keys.guestCode(gc.id),
+        this.keys.byStart,
+        this.keys.byStatus(gc.status),
+        this.keys.byDevice(gc.device.device_id),
+        this.keys.statusSince(gc.status),
+        this.keys.indexInfo,
+        gc.id,
+        String(gc.version),
+        indexMember(gc),
+        isTerminal(gc.status) ? '' : sinceMember(gc),
+        indexInfo(gc),
+      )) as number;
+    }
+    return indexed;
   }
 
   /**

@@ -5,6 +5,8 @@
  * writes as the records, and an expired record's entries are purged.
  */
 import fc from 'fast-check';
+import { Queue } from 'bullmq';
+import { QUEUES } from '../../src/queues/names';
 import { storeKeys } from '../../src/store/keys';
 import { eventually } from '../sim/receiver';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
@@ -261,5 +263,28 @@ describe('GET /v1/guest-codes: listing', () => {
     expect(await s.store.purgeExpiredIndexEntries(far)).toBe(0);
     const listed = await all('', 50);
     expect(listed.items.map((i) => i.reference)).not.toContain('list-4');
+  });
+
+  it('indexes an open code recorded before the indexes existed once the sweeper reads it', async () => {
+    const legacy = made.find((m) => m.reference === 'list-6')!;
+    const keys = storeKeys(s.config.QUEUE_PREFIX);
+    // The record as the previous version left it: no listing index entries at all.
+    const info = JSON.parse((await s.redis.hget(keys.indexInfo, legacy.id))!) as { m: string };
+    await s.redis.zrem(keys.byStart, info.m);
+    await s.redis.zrem(keys.byStatus('waiting'), info.m);
+    await s.redis.zrem(keys.byDevice(legacy.device), info.m);
+    const since = (await s.redis.zrange(keys.statusSince('waiting'), '0', '-1')).find((m) =>
+      m.endsWith(legacy.id),
+    )!;
+    await s.redis.zrem(keys.statusSince('waiting'), since);
+    await s.redis.hdel(keys.indexInfo, legacy.id);
+    expect((await all('', 50)).items.map((i) => i.reference)).not.toContain('list-6');
+
+    const sweeps = new Queue(QUEUES.sweep, { connection: s.redis, prefix: s.config.QUEUE_PREFIX });
+    const job = await sweeps.add('sweep', {});
+    await eventually(async () => ((await job.isCompleted()) ? true : undefined), 10_000);
+    await sweeps.close();
+    expect((await all('', 50)).items.map((i) => i.reference)).toContain('list-6');
+    expect((await all('stuck=true', 50)).items.map((i) => i.reference)).toContain('list-6');
   });
 });
