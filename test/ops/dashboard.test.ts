@@ -80,7 +80,7 @@ describe('queue dashboard (/admin/queues)', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/Basic realm="seam-offline-codes"/);
     expect(res.headers.get('www-authenticate')).toMatch(/Bearer realm=/);
     expect(JSON.parse(res.text)).toEqual({
-      error: { code: 'unauthorized', message: expect.any(String) },
+      error: { code: 'unauthorized', message: expect.any(String), details: [] },
     });
     // The board's API and its static files are behind the same check.
     expect((await board('/api/queues', { auth: null })).status).toBe(401);
