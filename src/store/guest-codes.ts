@@ -78,12 +78,11 @@ return ARGV[1]
 `;
 
 // KEYS: record, start index, status index, device index, expiry set, index info
-// ARGV: id, index member. Only once the record itself has expired (a resend may reopen it).
+// ARGV: id, index member. Only once the record itself has expired: a record still there (our
+// clock ahead of Redis's) keeps its place in the expiry set for the next sweep; one reopened by
+// a resend has already left it (SAVE).
 const PURGE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('ZREM', KEYS[5], ARGV[1])
-  return 0
-end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('ZREM', KEYS[4], ARGV[2])

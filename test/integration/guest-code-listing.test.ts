@@ -248,9 +248,12 @@ describe('GET /v1/guest-codes: listing', () => {
   it('drops an expired record from every listing index', async () => {
     const target = made.find((m) => m.reference === 'list-4')!; // cancelled: it expires
     const keys = storeKeys(s.config.QUEUE_PREFIX);
+    const far = Date.now() + 400 * 24 * 3600_000;
+    // Our clock says it is due, but Redis still holds the record: nothing is dropped yet.
+    expect(await s.store.purgeExpiredIndexEntries(far)).toBe(0);
+    expect(await s.redis.zscore(keys.indexExpiry, target.id)).not.toBeNull();
     // Redis's own expiry of the record, brought forward.
     await s.redis.del(keys.guestCode(target.id));
-    const far = Date.now() + 400 * 24 * 3600_000;
     expect(await s.store.purgeExpiredIndexEntries(far)).toBe(1);
     const indexes = [keys.byStart, keys.byStatus('cancelled'), keys.byDevice(target.device)];
     for (const key of indexes) {
