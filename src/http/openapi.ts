@@ -301,7 +301,7 @@ function buildDocument(): OpenAPIObject {
       title: 'seam-offline-codes',
       version: '1.0.0',
       description:
-        'Offline door PINs through Seam: the provisioning API for a booking system (when `API_TOKEN` is set) and the webhook endpoint Seam calls. Every error is `{"error": {"code", "message", "details"?}}`.',
+        'Offline door PINs through Seam: the provisioning API for a booking system (when `API_TOKEN` is set) and the webhook endpoint Seam calls. Every error is `{"error": {"code", "message", "details"}}`, `details` always a list (empty when there is nothing more). `webhooks` describes the events sent to the booking system (NOTIFY_WEBHOOK_URL).',
     },
     tags: [
       { name: 'provisioning', description: 'booking system → us' },
