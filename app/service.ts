@@ -9,7 +9,7 @@ import {
 } from '../src/config';
 import { createHttpApp } from '../src/http/app';
 import { guestCodeRoutes } from '../src/http/guest-code-routes';
-import { healthRoutes } from '../src/http/health-routes';
+import { healthRoutes, readinessProbe } from '../src/http/health-routes';
 import { metricsRoutes, startMetricsListener } from '../src/http/metrics-routes';
 import { createRateLimits } from '../src/http/rate-limit';
 import { listen } from '../src/http/server';
@@ -60,6 +60,12 @@ export async function startService(
 ): Promise<RunningService> {
   const lifecycle: Lifecycle = { shuttingDown: false };
   const metrics = createMetrics();
+  const stuckAfterMs = {
+    requested: config.STUCK_REQUESTED_MS,
+    waiting: config.STUCK_WAITING_MS,
+    set: config.STUCK_SET_MS,
+  };
+  metrics.setStuckThresholds(stuckAfterMs);
   const resources = new ResourceStack();
   try {
     const metricsPort = await exposeMetrics(metrics, config, logger, resources);
@@ -81,13 +87,12 @@ export async function startService(
       port = await startHttpRole(
         ingressOnly,
         { logger, metrics, lifecycle, redis, resources },
-        {
-          readiness: workers?.readiness,
-        },
+        { readiness: workers?.readiness, stuckAfterMs },
       );
     } else {
       // A worker alone still answers health checks, for the orchestrator.
       if (!workers) throw new Error('no role to start');
+      metrics.watchReadiness(readinessProbe(lifecycle, workers.readiness));
       const app = createHttpApp(logger, [
         healthRoutes(lifecycle, workers.readiness, logger),
         ...(config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : []),
@@ -125,7 +130,10 @@ async function startHttpRole(
     redis: Redis;
     resources: ResourceStack;
   },
-  opts: { readiness?: Parameters<typeof startIngress>[0]['extraReadiness'] },
+  opts: {
+    readiness?: Parameters<typeof startIngress>[0]['extraReadiness'];
+    stuckAfterMs: Parameters<typeof guestCodeRoutes>[0]['stuckAfterMs'];
+  },
 ): Promise<number> {
   const { logger, metrics, redis, resources } = parts;
   const prefix = config.QUEUE_PREFIX;
@@ -157,6 +165,7 @@ async function startHttpRole(
   routers.push(
     guestCodeRoutes({
       token: config.API_TOKEN,
+      stuckAfterMs: opts.stuckAfterMs,
       store,
       deps: {
         store,

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { checkLocale, FALLBACK_LOCALE } from './notify/templates';
 import { isLoopbackHost } from './util/loopback';
 import { apiKeyProblem, checkWebhookSecret, tokenProblem } from './util/secrets';
 
@@ -128,6 +129,24 @@ const envSchema = z.object({
   /** How long a reconcile waits for the rest of a burst of events about one code: a burst
    *  within this window costs one Seam fetch; it adds this much to webhook→record latency. */
   RECONCILE_COALESCE_MS: z.coerce.number().int().min(0).max(10_000).default(20),
+  /** How long a code may sit in an open status before `GET /v1/guest-codes?stuck=true` lists it
+   *  and the oldest-open alert fires: creation is seconds to minutes (retries included), Seam
+   *  takes minutes to hours to set an offline code, telling the guest takes seconds. */
+  STUCK_REQUESTED_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
+  STUCK_WAITING_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(2 * 3600_000),
+  STUCK_SET_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
   /** A finished guest code (notified, failed, cancelled) is kept this long after its stay ends. */
   RECORD_RETENTION_MS: z.coerce
     .number()
@@ -147,6 +166,19 @@ const envSchema = z.object({
       .optional(),
   ),
   MAIL_FROM: optionalString,
+  /** Reply-To of guest emails (where a guest's answer goes); unset: none. */
+  MAIL_REPLY_TO: optionalString.pipe(z.string().email('must be an email address').optional()),
+  /** The operator's name in the guest's message (subject and last line); unset: none. */
+  BRAND_NAME: optionalString.pipe(z.string().max(100).optional()),
+  /** The locale of a guest given none: its language picks the template, its region the clock. */
+  DEFAULT_GUEST_LOCALE: z
+    .string()
+    .trim()
+    .default(FALLBACK_LOCALE)
+    .superRefine((tag, ctx) => {
+      const checked = checkLocale(tag);
+      if ('problem' in checked) ctx.addIssue({ code: 'custom', message: checked.problem });
+    }),
   NOTIFY_WEBHOOK_URL: optionalString.pipe(
     z
       .string()

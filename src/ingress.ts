@@ -5,7 +5,7 @@ import type { IngressConfig } from './config';
 import { adminRoutes } from './http/admin-routes';
 import { createHttpApp } from './http/app';
 import { redisRefusalReporter } from './http/errors';
-import { healthRoutes } from './http/health-routes';
+import { healthRoutes, readinessProbe } from './http/health-routes';
 import type { Lifecycle, ReadinessCheck } from './process/readiness';
 import { listen, type HttpServer } from './http/server';
 import { openApiRoutes } from './http/openapi';
@@ -62,10 +62,12 @@ export async function startIngress(opts: {
   const reportRedisRefusal = redisRefusalReporter(logger, (reason) =>
     metrics.observeRedisRefusal(reason),
   );
+  const readiness = { redis: redisReady, ...opts.extraReadiness };
+  metrics.watchReadiness(readinessProbe(lifecycle, readiness));
   const app = createHttpApp(
     logger,
     [
-      healthRoutes(lifecycle, { redis: redisReady, ...opts.extraReadiness }, logger),
+      healthRoutes(lifecycle, readiness, logger),
       webhookRoutes({
         secret: config.SEAM_WEBHOOK_SECRET,
         bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,

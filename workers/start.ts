@@ -81,6 +81,7 @@ export async function startWorkers(opts: {
       ? createEmailSender({
           smtpUrl: config.SMTP_URL,
           from: config.MAIL_FROM,
+          ...(config.MAIL_REPLY_TO ? { replyTo: config.MAIL_REPLY_TO } : {}),
           // Default: STARTTLS required unless the relay is on this machine.
           ...(config.NOTIFY_ALLOW_CLEARTEXT ? { requireTls: false } : {}),
         })
@@ -122,6 +123,11 @@ export async function startWorkers(opts: {
       (FAILED_JOB_RETENTION_SECONDS + 24 * 3600) * 1000,
     ),
     claimKey: keys.notifyClaim,
+    message: {
+      defaultLocale: config.DEFAULT_GUEST_LOCALE,
+      brand: config.BRAND_NAME,
+      replyTo: !!config.MAIL_REPLY_TO,
+    },
     email,
     webhook,
     now,

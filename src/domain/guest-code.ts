@@ -38,6 +38,8 @@ export interface Guest {
   name: string;
   email?: string;
   phone?: string;
+  /** BCP 47 locale of the guest's message (its language picks the template). */
+  locale?: string;
 }
 
 export interface GuestCodeRequest {
@@ -150,6 +152,8 @@ export interface GuestCode {
   contact_version?: number;
   failure?: FailureReason;
   cancelled_at?: string;
+  /** When the code entered its current status (kept by the store on every status change). */
+  status_since?: string;
   created_at: string;
   updated_at: string;
   version: number;

@@ -5,6 +5,7 @@ import type { DeliveryChannel, NotifyChannel } from '../domain/notification-chan
 import type { Logger } from '../logger';
 import type { EmailSender } from '../notify/email';
 import { composeGuestMessage } from '../notify/guest-message';
+import { FALLBACK_LOCALE } from '../notify/templates';
 import type { WebhookSender } from '../notify/outbound-webhook';
 import type { SeamGateway } from '../seam/client';
 import type { GuestCodeStore } from '../store/guest-codes';
@@ -17,6 +18,8 @@ export interface NotifyDeps {
   claimKey: (guestCodeId: string, accessCodeId: string, channel: string) => string;
   email?: EmailSender;
   webhook?: WebhookSender;
+  /** How messages read: the locale of a guest given none, the brand, whether replies are read. */
+  message?: { defaultLocale?: string; brand?: string; replyTo?: boolean };
   now: () => Date;
   logger: Logger;
   /** Queues the ops alert (`guest_code.failed`); `key` tells one alert of a guest code from another. */
@@ -133,7 +136,12 @@ export async function notifyGuest(
     // The window Seam stored for this code (read after the create and on every reconcile);
     // the plan only when Seam's answer never carried one.
     const window = guestWindow(gc, job.access_code_id);
+    const locale = gc.request.guest.locale ?? deps.message?.defaultLocale;
     const message = composeGuestMessage({
+      locale,
+      brand: deps.message?.brand,
+      // The hint to reply belongs in the email only (a webhook's receiver sends it on by SMS).
+      replyTo: job.channel === 'email' && !!deps.message?.replyTo,
       guestName: gc.request.guest.name,
       lockName: gc.device.name,
       pin: code.code,
@@ -189,9 +197,12 @@ export async function notifyGuest(
                   })),
                 }
               : {}),
+            locale: locale ?? FALLBACK_LOCALE,
             message: { subject: message.subject, text: message.text },
           },
-          `gc_${gc.id}_${job.access_code_id}${contact > 0 ? `_c${contact}` : ''}`,
+          // The receiver's dedupe key: the same on every retry (a new one per contact change);
+          // the id already carries `gc_`.
+          `${gc.id}_${job.access_code_id}${contact > 0 ? `_c${contact}` : ''}`,
         ),
       );
     }

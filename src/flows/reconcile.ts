@@ -17,12 +17,13 @@ export interface ReconcileDeps {
   queues: {
     enqueueReconcile(accessCodeId: string, reason: string, eventSeq?: number): Promise<unknown>;
     scheduleRecheck(accessCodeId: string, atMs: number, now: number): Promise<unknown>;
-    enqueueCreate(guestCodeId: string, generation: number): Promise<unknown>;
+    enqueueCreate(guestCodeId: string, generation: number, reference?: string): Promise<unknown>;
     enqueueGuestNotification(
       gc: string,
       ac: string,
       channel: NotifyChannel,
       resend?: number,
+      reference?: string,
     ): Promise<unknown>;
     enqueueAlert(guestCodeId: string, code: string, message: string): Promise<unknown>;
   };
@@ -137,6 +138,7 @@ export async function reconcileAccessCode(
             effect.access_code_id,
             channel,
             gc.resends,
+            gc.reference,
           );
         }
         break;
@@ -211,7 +213,7 @@ async function replaceCode(
   // Only the write that made the replacement queues it: a concurrent one may have beaten us.
   if (updated && replaced) {
     deps.logger.warn({ guestCodeId, generation: updated.generation }, 'replacing a failed code');
-    await deps.queues.enqueueCreate(guestCodeId, updated.generation);
+    await deps.queues.enqueueCreate(guestCodeId, updated.generation, updated.reference);
     return true;
   }
   return false;

@@ -17,7 +17,9 @@ export interface RequestGuestCodeDeps {
   devices: { get(deviceId: string): Promise<DeviceFacts> };
   /** The per-lock limits' counts (src/store/lock-codes.ts). */
   lockCodes: Pick<LockCodeRegistry, 'usage'>;
-  queues: { enqueueCreate(guestCodeId: string, generation: number): Promise<unknown> };
+  queues: {
+    enqueueCreate(guestCodeId: string, generation: number, reference?: string): Promise<unknown>;
+  };
   now: () => Date;
 }
 
@@ -108,7 +110,7 @@ export async function requestGuestCode(
     message: `requested ${planned.plan.kind} code ${planned.plan.starts_at} to ${planned.plan.ends_at}`,
   });
   if (!saved.created) return answerForExisting(deps, saved.record, print);
-  await deps.queues.enqueueCreate(record.id, 0);
+  await deps.queues.enqueueCreate(record.id, 0, record.reference);
   return { kind: 'created', record: saved.record };
 }
 
@@ -119,6 +121,7 @@ async function answerForExisting(
 ): Promise<RequestOutcome> {
   if (record.request_fingerprint !== print) return { kind: 'conflict', record };
   // A retry after a lost answer: make sure the creation is queued (a no-op when it is).
-  if (record.status === 'requested') await deps.queues.enqueueCreate(record.id, record.generation);
+  if (record.status === 'requested')
+    await deps.queues.enqueueCreate(record.id, record.generation, record.reference);
   return { kind: 'existing', record };
 }

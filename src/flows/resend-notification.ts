@@ -11,6 +11,7 @@ export interface ResendDeps {
       accessCodeId: string,
       channel: NotifyChannel,
       resend?: number,
+      reference?: string,
     ): Promise<unknown>;
   };
   now: () => Date;
@@ -52,6 +53,7 @@ export async function resendNotification(
       active,
       channel as NotifyChannel,
       decision.resend,
+      record.reference,
     );
   }
   const through = decision.channels.join(', ') || 'nothing left to send';

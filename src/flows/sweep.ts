@@ -6,11 +6,20 @@ import type { SeamEventSummary, SeamGateway } from '../seam/client';
 import type { GuestCodeStore } from '../store/guest-codes';
 
 export interface SweepDeps {
-  store: Pick<GuestCodeStore, 'openCount' | 'scanOpen' | 'getMany' | 'getByAccessCode' | 'update'>;
+  store: Pick<
+    GuestCodeStore,
+    | 'openCount'
+    | 'scanOpen'
+    | 'getMany'
+    | 'getByAccessCode'
+    | 'update'
+    | 'purgeExpiredIndexEntries'
+    | 'indexIfMissing'
+  >;
   seam: Pick<SeamGateway, 'listEvents'>;
   cursor: { get(): Promise<string | undefined>; set(since: string): Promise<void> };
   queues: {
-    enqueueCreate(guestCodeId: string, generation: number): Promise<unknown>;
+    enqueueCreate(guestCodeId: string, generation: number, reference?: string): Promise<unknown>;
     enqueueReconcile(accessCodeId: string, reason: string): Promise<unknown>;
     enqueueAlert(guestCodeId: string, code: string, message: string): Promise<unknown>;
   };
@@ -35,6 +44,8 @@ export interface SweepReport {
   eventPages: number;
   /** Whether every event since the cursor was read (the cursor moved). */
   eventsComplete: boolean;
+  /** Expired records whose listing index entries were dropped. */
+  indexEntriesPurged?: number;
 }
 
 /** Seam's default page of /events/list, asked for explicitly. */
@@ -64,6 +75,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   };
   await catchUpEvents(deps, report);
   await walkOpenCodes(deps, report);
+  // Expired records leave their listing index entries behind; a bounded batch per sweep.
+  report.indexEntriesPurged = await deps.store.purgeExpiredIndexEntries(deps.now().getTime());
   return report;
 }
 
@@ -85,6 +98,8 @@ async function walkOpenCodes(deps: SweepDeps, report: SweepReport): Promise<void
     const ids = step.ids.filter((id) => !seen.has(id));
     for (const id of ids) seen.add(id);
     const records = await deps.store.getMany(ids);
+    // Open codes recorded before the listing indexes existed join them here.
+    await deps.store.indexIfMissing(records.filter((gc): gc is GuestCode => gc !== undefined));
     for (const gc of records) if (gc) await visit(deps, gc, report);
     if (cursor !== '0' && gapMs > 0) await pause(gapMs);
   } while (cursor !== '0' && !deps.stopping?.());
@@ -110,7 +125,7 @@ async function visit(deps: SweepDeps, gc: GuestCode, report: SweepReport): Promi
     return;
   }
   if (gc.status === 'requested') {
-    await deps.queues.enqueueCreate(gc.id, gc.generation);
+    await deps.queues.enqueueCreate(gc.id, gc.generation, gc.reference);
     report.creationsQueued++;
   } else if ((gc.status === 'waiting' || gc.status === 'set') && gc.active_access_code_id) {
     await deps.queues.enqueueReconcile(gc.active_access_code_id, 'sweep');

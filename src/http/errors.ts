@@ -2,9 +2,24 @@ import type { ErrorRequestHandler, Response } from 'express';
 import { errorFields, type Logger } from '../logger';
 import { redisRefusal, type RedisRefusal } from '../redis/connections';
 
-/** Every error answer has one shape: `{ "error": { "code", "message", "details"? } }`. */
+/**
+ * One item of `error.details`: what is wrong (`message`), and where it applies: the request
+ * `field`, a rule's `code`, and what else that answer names (e.g. `guest_code_id`).
+ */
+export interface ErrorDetail {
+  message: string;
+  field?: string;
+  code?: string;
+  [more: string]: unknown;
+}
+
+/**
+ * Every error answer has one shape: `{ "error": { "code", "message", "details" } }`, and
+ * `details` is always a list of ErrorDetail (empty when there is nothing more to say), so a
+ * client reads every error the same way.
+ */
 export interface ApiErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  error: { code: string; message: string; details: ErrorDetail[] };
 }
 
 export function sendError(
@@ -12,12 +27,23 @@ export function sendError(
   status: number,
   code: string,
   message: string,
-  details?: unknown,
+  // Items are ErrorDetail-shaped (a message, and more); typed loosely so that domain types
+  // such as RuleViolation pass without an index signature.
+  details: readonly object[] = [],
 ): void {
-  const body: ApiErrorBody = { error: { code, message } };
-  if (details !== undefined) body.error.details = details;
+  const body: ApiErrorBody = { error: { code, message, details: [...details] as ErrorDetail[] } };
   res.status(status).json(body);
 }
+
+/** The codes a body that cannot be read gets (body-parser's error types, dots as `_`). */
+export const UNREADABLE_BODY_CODES = {
+  400: ['entity_parse_failed', 'request_aborted', 'request_size_invalid', 'bad_request'],
+  415: ['encoding_unsupported', 'charset_unsupported'],
+} as const;
+const KNOWN_BODY_CODES = new Set<string>([
+  ...UNREADABLE_BODY_CODES[400],
+  ...UNREADABLE_BODY_CODES[415],
+]);
 
 interface HttpishError {
   status?: number;
@@ -76,10 +102,12 @@ export function errorHandler(
     } else if (status === 413) {
       sendError(res, 413, 'body_too_large', 'request body exceeds the size limit');
     } else if (status >= 400 && status < 500) {
+      // Only codes the API documents: an unexpected body-parser type reads as bad_request.
+      const code = e.type?.replace(/\./g, '_') ?? 'bad_request';
       sendError(
         res,
         status,
-        e.type?.replace(/\./g, '_') ?? 'bad_request',
+        KNOWN_BODY_CODES.has(code) ? code : 'bad_request',
         'request could not be read',
       );
     } else {

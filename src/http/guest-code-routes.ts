@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import express, { Router } from 'express';
 import {
   guestWindow,
@@ -16,8 +17,11 @@ import type { RateLimits } from './rate-limit';
 import { sendError } from './errors';
 import {
   fieldProblems,
+  guestCodeListQuerySchema,
   guestCodeRequestSchema,
   stayPatchSchema,
+  type FieldProblem,
+  type GuestCodeListQuery,
   type GuestCodeView,
 } from './guest-code-schema';
 
@@ -33,7 +37,8 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
       starts_at: gc.request.starts_at,
       ends_at: gc.request.ends_at ?? null,
       is_one_time_use: gc.request.is_one_time_use,
-      max_time_rounding: gc.request.max_time_rounding,
+      // One spelling in answers, Seam's: '1h' and '1d' are accepted as aliases only.
+      max_time_rounding: canonicalRounding(gc.request.max_time_rounding),
     },
     // Records written before warnings and seam_request existed get them derived.
     planned: {
@@ -74,14 +79,105 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
     })),
     error: gc.failure ?? null,
     cancelled_at: gc.cancelled_at ?? null,
+    status_since: gc.status_since ?? gc.created_at,
     created_at: gc.created_at,
     updated_at: gc.updated_at,
     ...(timeline ? { timeline } : {}),
   };
 }
 
+function canonicalRounding(value: string): '1hour' | '1day' {
+  return value === '1d' || value === '1day' ? '1day' : '1hour';
+}
+
+/** How long each open status may last before a code counts as stuck (STUCK_*_MS). */
+export const DEFAULT_STUCK_AFTER_MS = {
+  requested: 15 * 60_000,
+  waiting: 2 * 3600_000,
+  set: 15 * 60_000,
+};
+export type StuckAfterMs = typeof DEFAULT_STUCK_AFTER_MS;
+
+/** The query, each parameter once; problems named by parameter like body fields are. */
+function parseListQuery(
+  query: express.Request['query'],
+): { ok: true; query: GuestCodeListQuery } | { ok: false; problems: FieldProblem[] } {
+  const repeated = Object.entries(query)
+    .filter(([, v]) => typeof v !== 'string')
+    .map(([field]) => ({ field, message: 'give it once, as a plain value' }));
+  if (repeated.length > 0) return { ok: false, problems: repeated };
+  const parsed = guestCodeListQuerySchema.safeParse(query);
+  if (!parsed.success) {
+    const problems = fieldProblems(parsed.error).map((p) =>
+      p.field === '(body)'
+        ? { ...p, field: '(query)', message: p.message.replace('field', 'parameter') }
+        : p,
+    );
+    return { ok: false, problems };
+  }
+  const q = parsed.data;
+  const problems: FieldProblem[] = [];
+  if (q.reference !== undefined) {
+    const others = Object.keys(query).filter((k) => k !== 'reference');
+    for (const field of others) {
+      problems.push({ field, message: 'cannot be combined with reference (one guest code)' });
+    }
+  }
+  if (
+    q.starts_after !== undefined &&
+    q.starts_before !== undefined &&
+    Date.parse(q.starts_after) >= Date.parse(q.starts_before)
+  ) {
+    problems.push({ field: 'starts_before', message: 'must be later than starts_after' });
+  }
+  if (q.stuck === 'true' && q.status !== undefined && !(q.status in DEFAULT_STUCK_AFTER_MS)) {
+    problems.push({
+      field: 'status',
+      message: `with stuck=true, must be an open status: ${Object.keys(DEFAULT_STUCK_AFTER_MS).join(', ')}`,
+    });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, query: q };
+}
+
+function filterFingerprint(filters: object): string {
+  return createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 12);
+}
+
+/** Opaque to the caller: where the page stopped, bound to the filters that made it. */
+function encodeCursor(next: { index: number; member: string }, fingerprint: string): string {
+  return Buffer.from(JSON.stringify({ i: next.index, m: next.member, f: fingerprint })).toString(
+    'base64url',
+  );
+}
+
+function decodeCursor(
+  cursor: string,
+  fingerprint: string,
+): { index: number; member: string } | undefined {
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      i?: unknown;
+      m?: unknown;
+      f?: unknown;
+    };
+    if (
+      c.f !== fingerprint ||
+      typeof c.m !== 'string' ||
+      !/^[0-9]{0,15}(:[A-Za-z0-9_-]+)?$/.test(c.m)
+    ) {
+      return undefined;
+    }
+    if (typeof c.i !== 'number' || !Number.isInteger(c.i) || c.i < 0 || c.i > 2) return undefined;
+    return { index: c.i, member: c.m };
+  } catch {
+    return undefined;
+  }
+}
+
 export function guestCodeRoutes(opts: {
   token: string;
+  /** Thresholds of `stuck=true`; the defaults where not given. */
+  stuckAfterMs?: Partial<StuckAfterMs>;
   deps: RequestGuestCodeDeps & {
     queues: RequestGuestCodeDeps['queues'] & ResendDeps['queues'] & ChangeGuestCodeDeps['queues'];
   };
@@ -115,6 +211,7 @@ export function guestCodeRoutes(opts: {
     const outcome = await requestGuestCode(opts.deps, parsed.data);
     switch (outcome.kind) {
       case 'created':
+        res.location(`/v1/guest-codes/${outcome.record.id}`);
         res.status(202).json({ guest_code: guestCodeView(outcome.record) });
         return;
       case 'existing':
@@ -126,7 +223,13 @@ export function guestCodeRoutes(opts: {
           409,
           'reference_conflict',
           `reference ${outcome.record.reference} already names guest code ${outcome.record.id} with a different request; use a new reference or send the same body`,
-          { guest_code_id: outcome.record.id },
+          [
+            {
+              field: 'reference',
+              message: `names guest code ${outcome.record.id}, made from another body`,
+              guest_code_id: outcome.record.id,
+            },
+          ],
         );
         return;
       case 'device_not_found':
@@ -156,13 +259,23 @@ export function guestCodeRoutes(opts: {
   });
 
   router.get('/v1/guest-codes', auth, async (req, res) => {
-    const reference = typeof req.query.reference === 'string' ? req.query.reference : undefined;
-    if (!reference) {
-      sendError(res, 400, 'invalid_request', 'give ?reference=<booking reference>', [
-        { field: 'reference', message: 'required' },
-      ]);
+    const parsed = parseListQuery(req.query);
+    if (!parsed.ok) {
+      sendError(
+        res,
+        400,
+        'invalid_request',
+        `the query has ${parsed.problems.length} problem(s)`,
+        parsed.problems,
+      );
       return;
     }
+    const q = parsed.query;
+    if (q.reference === undefined) {
+      await listGuestCodes(q, res);
+      return;
+    }
+    const reference = q.reference;
     const gc = await opts.store.getByReference(reference);
     if (!gc) {
       sendError(res, 404, 'not_found', `no guest code has reference ${reference}`);
@@ -170,6 +283,53 @@ export function guestCodeRoutes(opts: {
     }
     res.json({ guest_code: guestCodeView(gc, await opts.store.timeline(gc.id)) });
   });
+
+  const stuckAfterMs = { ...DEFAULT_STUCK_AFTER_MS, ...opts.stuckAfterMs };
+
+  const listGuestCodes = async (q: GuestCodeListQuery, res: express.Response): Promise<void> => {
+    const filters = {
+      status: q.status,
+      device_id: q.device_id,
+      starts_after: q.starts_after,
+      starts_before: q.starts_before,
+      stuck: q.stuck === 'true',
+    };
+    const fingerprint = filterFingerprint(filters);
+    let after: { index: number; member: string } | undefined;
+    if (q.cursor !== undefined) {
+      after = decodeCursor(q.cursor, fingerprint);
+      if (!after) {
+        sendError(res, 400, 'invalid_request', 'the cursor is not one this listing gave', [
+          {
+            field: 'cursor',
+            message:
+              'must be the next_cursor of a previous page, with the same status, device_id, starts_after, starts_before and stuck',
+          },
+        ]);
+        return;
+      }
+    }
+    const nowMs = now().getTime();
+    const page = await opts.store.list({
+      status: q.status,
+      deviceId: q.device_id,
+      startsAfter: q.starts_after === undefined ? undefined : Date.parse(q.starts_after),
+      startsBefore: q.starts_before === undefined ? undefined : Date.parse(q.starts_before),
+      stuckBefore: filters.stuck
+        ? Object.fromEntries(
+            Object.entries(stuckAfterMs).map(([status, ms]) => [status, nowMs - ms]),
+          )
+        : undefined,
+      limit: q.limit,
+      after,
+      budget: Math.max(q.limit * 10, 1000),
+    });
+    res.json({
+      guest_codes: page.records.map((gc) => guestCodeView(gc)),
+      next_cursor: page.next ? encodeCursor(page.next, fingerprint) : null,
+      stuck_after_ms: stuckAfterMs,
+    });
+  };
 
   /** The record named by `:id`, or a 404 (an id of the wrong shape is never looked up). */
   const find = async (id: string, res: express.Response): Promise<GuestCode | undefined> => {
@@ -231,9 +391,13 @@ export function guestCodeRoutes(opts: {
         sendError(res, 404, 'not_found', `no guest code ${id}`);
         return;
       case 'not_possible':
-        sendError(res, 409, 'change_not_possible', outcome.reason, {
-          status: outcome.record.status,
-        });
+        sendError(res, 409, 'change_not_possible', outcome.reason, [
+          {
+            field: 'status',
+            message: `the guest code is ${outcome.record.status}; it cannot change any more`,
+            status: outcome.record.status,
+          },
+        ]);
         return;
       case 'device_not_found':
         sendError(res, 404, 'device_not_found', `Seam knows no device ${outcome.deviceId}`);
@@ -285,11 +449,16 @@ export function guestCodeRoutes(opts: {
       return;
     }
     if (outcome.kind === 'not_possible') {
-      sendError(res, 409, 'resend_not_possible', outcome.reason, {
-        status: outcome.record.status,
-      });
+      sendError(res, 409, 'resend_not_possible', outcome.reason, [
+        {
+          field: 'status',
+          message: `the guest code is ${outcome.record.status}; only an undelivered one is resent`,
+          status: outcome.record.status,
+        },
+      ]);
       return;
     }
+    res.location(`/v1/guest-codes/${outcome.record.id}`);
     res.status(202).json({ guest_code: guestCodeView(outcome.record), note: outcome.note });
   });
 

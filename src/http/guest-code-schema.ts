@@ -2,6 +2,7 @@ import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { GUEST_CODE_STATUSES, SEAM_STATUS_ORDER } from '../domain/guest-code';
 import { PLAN_WARNING_CODES, RULE_VIOLATION_CODES } from '../domain/rules';
+import { checkLocale, TEMPLATE_LANGUAGES } from '../notify/templates';
 
 // Adds `.openapi()` (metadata only): parsing is unchanged, and /openapi.json is generated from
 // these very schemas, so the document cannot describe a body the code does not accept.
@@ -32,6 +33,25 @@ export const guestCodeRequestSchema = z
           .regex(/^\+?[0-9][0-9 ().-]{4,29}$/, 'must be a phone number, e.g. +44 20 7946 0958')
           .optional()
           .openapi({ example: '+44 20 7946 0958' }),
+        locale: z
+          .string()
+          .trim()
+          .min(1)
+          .max(35)
+          .transform((tag, ctx) => {
+            const checked = checkLocale(tag);
+            if ('problem' in checked) {
+              ctx.addIssue({ code: 'custom', message: checked.problem });
+              return z.NEVER;
+            }
+            return checked.locale;
+          })
+          .optional()
+          .openapi({
+            type: 'string',
+            description: `the language of the guest's message, as a BCP 47 tag: its language picks the template (${TEMPLATE_LANGUAGES.join(', ')}), its region the clock (en-US: 12-hour, en-GB: 24-hour). Absent: DEFAULT_GUEST_LOCALE. Another language: 400`,
+            example: 'en-US',
+          }),
       })
       .strict()
       .refine((g) => g.email !== undefined || g.phone !== undefined, {
@@ -58,10 +78,10 @@ export const guestCodeRequestSchema = z
         example: '2026-12-27T11:00:00+00:00',
       }),
     is_one_time_use: z.boolean().default(false),
-    max_time_rounding: z
-      .enum(['1h', '1hour', '1d', '1day'])
-      .default('1h')
-      .openapi({ description: "'1d'/'1day' for daily-bound codes (igloohome 29 to 367 days)" }),
+    max_time_rounding: z.enum(['1h', '1hour', '1d', '1day']).default('1h').openapi({
+      description:
+        "'1day' for daily-bound codes (igloohome 29 to 367 days). Answers spell it as Seam does, '1hour' or '1day'; '1h' and '1d' are accepted as aliases",
+    }),
     reference: z
       .string()
       .min(1)
@@ -214,14 +234,21 @@ export const guestCodeSchema = z
       })
       .strict(),
     guest: z
-      .object({ name: z.string(), email: z.string().optional(), phone: z.string().optional() })
+      .object({
+        name: z.string(),
+        email: z.string().optional(),
+        phone: z.string().optional(),
+        locale: z.string().optional(),
+      })
       .strict(),
     requested: z
       .object({
         starts_at: isoDateTime,
         ends_at: isoDateTime.nullable(),
         is_one_time_use: z.boolean(),
-        max_time_rounding: z.enum(['1h', '1hour', '1d', '1day']),
+        max_time_rounding: z.enum(['1hour', '1day']).openapi({
+          description: "as asked, in Seam's spelling ('1h' and '1d' are accepted aliases)",
+        }),
       })
       .strict(),
     planned: z
@@ -350,6 +377,9 @@ export const guestCodeSchema = z
       .strict()
       .nullable(),
     cancelled_at: isoDateTime.nullable(),
+    status_since: isoDateTime.openapi({
+      description: 'when the code entered its current status (what `stuck` measures from)',
+    }),
     created_at: isoDateTime,
     updated_at: isoDateTime,
     timeline: z
@@ -398,7 +428,7 @@ export const cancelAnswerSchema = z
   .strict()
   .openapi('CancelAnswer');
 
-/** The one error shape, `{ "error": { "code", "message", "details"? } }`, narrowed per answer. */
+/** The one error shape, `{ "error": { "code", "message", "details" } }`, narrowed per answer. */
 export function errorBodySchema<C extends z.ZodTypeAny, D extends z.ZodTypeAny>(
   code: C,
   details: D,
@@ -406,14 +436,37 @@ export function errorBodySchema<C extends z.ZodTypeAny, D extends z.ZodTypeAny>(
   return z.object({ error: z.object({ code, message: z.string(), details }).strict() }).strict();
 }
 
-export const errorSchema = errorBodySchema(z.string(), z.unknown().optional()).openapi('Error');
+/** What every item of `error.details` has; answers narrow it (field problems, violations). */
+export const errorDetailSchema = z
+  .object({
+    message: z.string(),
+    field: z.string().optional().openapi({ description: 'the request field or parameter' }),
+    code: z.string().optional().openapi({ description: 'the rule, for 422 violations' }),
+  })
+  .passthrough()
+  .openapi('ErrorDetail', {
+    description: 'one thing wrong; `details` is always a list of these (empty: nothing more)',
+  });
+
+/** An error whose `details` is always empty. */
+export const noDetails = z.array(errorDetailSchema).max(0);
+
+export const errorSchema = errorBodySchema(z.string(), z.array(errorDetailSchema)).openapi('Error');
 
 export const validationErrorSchema = errorBodySchema(
-  z.string().openapi({
-    description:
-      '`invalid_request` (with `details`), or a body that is not JSON (`entity_parse_failed`, no `details`)',
-  }),
-  z.array(fieldProblemSchema).optional(),
+  z
+    .enum([
+      'invalid_request',
+      'entity_parse_failed',
+      'request_aborted',
+      'request_size_invalid',
+      'bad_request',
+    ])
+    .openapi({
+      description:
+        '`invalid_request`: `details` lists every problem by field; the others: a body that could not be read (not JSON: `entity_parse_failed`), `details` empty',
+    }),
+  z.array(fieldProblemSchema),
 ).openapi('ValidationError');
 
 export const ruleViolationErrorSchema = errorBodySchema(
@@ -423,5 +476,92 @@ export const ruleViolationErrorSchema = errorBodySchema(
 
 export const conflictErrorSchema = errorBodySchema(
   z.literal('reference_conflict'),
-  z.object({ guest_code_id: z.string() }).strict(),
+  z
+    .array(
+      z
+        .object({ field: z.literal('reference'), message: z.string(), guest_code_id: z.string() })
+        .strict(),
+    )
+    .length(1),
 ).openapi('ReferenceConflictError');
+
+// ---- Listing: GET /v1/guest-codes without `reference`.
+
+export const LIST_LIMIT_DEFAULT = 50;
+export const LIST_LIMIT_MAX = 200;
+
+const instantParam = (name: string) =>
+  z
+    .string()
+    .datetime({
+      offset: true,
+      message: `${name} must be an ISO 8601 date-time with an offset, e.g. 2026-12-24T00:00:00+01:00`,
+    })
+    .openapi({ example: '2026-12-24T00:00:00+00:00' });
+
+/** The listing's query. Unknown parameters are refused by name, like unknown body fields. */
+export const guestCodeListQuerySchema = z
+  .object({
+    status: z
+      .enum(GUEST_CODE_STATUSES, { error: `must be one of ${GUEST_CODE_STATUSES.join(', ')}` })
+      .optional()
+      .openapi({ description: 'only guest codes in this status' }),
+    device_id: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: 'only guest codes on this lock (Seam device id)' }),
+    starts_after: instantParam('starts_after')
+      .optional()
+      .openapi({ description: 'only stays (the requested starts_at) starting at or after this' }),
+    starts_before: instantParam('starts_before')
+      .optional()
+      .openapi({ description: 'only stays starting before this' }),
+    stuck: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().openapi({
+      description:
+        'true: only open codes (requested, waiting, set) in their status for longer than its threshold (`stuck_after_ms` in the answer; STUCK_*_MS), oldest first per status',
+    }),
+    limit: z.coerce
+      .number({ error: `must be an integer from 1 to ${LIST_LIMIT_MAX}` })
+      .int(`must be an integer from 1 to ${LIST_LIMIT_MAX}`)
+      .min(1, `must be an integer from 1 to ${LIST_LIMIT_MAX}`)
+      .max(LIST_LIMIT_MAX, `must be an integer from 1 to ${LIST_LIMIT_MAX}`)
+      .default(LIST_LIMIT_DEFAULT)
+      .openapi({
+        description: `page size (default ${LIST_LIMIT_DEFAULT}, at most ${LIST_LIMIT_MAX})`,
+      }),
+    cursor: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .openapi({ description: '`next_cursor` of the previous page, with the same filters' }),
+    reference: z.string().min(1).optional().openapi({
+      description:
+        'the booking reference: answers that one guest code (`{"guest_code"}`, with its timeline) instead of a list; no other parameter with it',
+    }),
+  })
+  .strict()
+  .openapi('GuestCodeListQuery');
+
+export type GuestCodeListQuery = z.infer<typeof guestCodeListQuerySchema>;
+
+export const guestCodeListSchema = z
+  .object({
+    guest_codes: z.array(guestCodeSchema).openapi({
+      description:
+        'by stay start (the requested starts_at), then id; with stuck=true by status (requested, waiting, set), longest in it first. No timelines: GET /v1/guest-codes/{id} has it',
+    }),
+    next_cursor: z.string().nullable().openapi({
+      description:
+        'pass as `cursor` (same filters) for the next page; null: nothing more. A page may hold fewer than `limit` codes while more follow (a bounded read per page)',
+    }),
+    stuck_after_ms: z
+      .object({ requested: z.number().int(), waiting: z.number().int(), set: z.number().int() })
+      .strict()
+      .openapi({ description: 'how long each open status may last before a code counts as stuck' }),
+  })
+  .strict()
+  .openapi('GuestCodeList');

@@ -11,19 +11,28 @@ import {
   changeAnswerSchema,
   conflictErrorSchema,
   errorBodySchema,
-  errorSchema,
+  noDetails,
   guestCodeAnswerSchema,
+  guestCodeListQuerySchema,
+  guestCodeListSchema,
   guestCodeRequestSchema,
   resendAnswerSchema,
   ruleViolationErrorSchema,
   stayPatchSchema,
   validationErrorSchema,
 } from './guest-code-schema';
+import { OUTBOUND_EVENT_TYPES } from '../notify/outbound-webhook';
+import { UNREADABLE_BODY_CODES } from './errors';
+import {
+  OUTBOUND_EVENT_DESCRIPTIONS,
+  outboundEventSchema,
+  outboundSignatureHeaders,
+} from './outbound-event-schema';
 import { svixHeadersSchema, webhookAnswerSchema } from './webhook-schema';
 
-/** An error answer whose `error.code` is one of `codes`, registered under `name`. */
+/** An error answer whose `error.code` is one of `codes` (details empty), registered under `name`. */
 const errorOf = (name: string, codes: [string, ...string[]]) =>
-  errorBodySchema(z.enum(codes), z.unknown().optional()).openapi(name);
+  errorBodySchema(z.enum(codes), noDetails).openapi(name);
 
 const unauthorizedError = errorOf('UnauthorizedError', ['unauthorized']);
 const notFoundError = errorOf('NotFoundError', ['not_found']);
@@ -32,14 +41,33 @@ const bodyTooLargeError = errorOf('BodyTooLargeError', ['body_too_large']);
 const unavailableError = errorOf('UnavailableError', ['unavailable', 'seam_unavailable']);
 const invalidSignatureError = errorOf('InvalidSignatureError', ['invalid_signature']);
 const internalError = errorOf('InternalError', ['internal']);
+/** One detail naming the guest code's status: why a resend or a change cannot be done now. */
+const statusDetail = z
+  .array(
+    z
+      .object({
+        field: z.literal('status'),
+        message: z.string(),
+        status: z.string().openapi({ description: "the guest code's status now" }),
+      })
+      .strict(),
+  )
+  .length(1);
 const resendNotPossibleError = errorBodySchema(
   z.literal('resend_not_possible'),
-  z.object({ status: z.string().openapi({ description: "the guest code's status now" }) }).strict(),
+  statusDetail,
 ).openapi('ResendNotPossibleError');
+const unsupportedBodyError = errorOf('UnsupportedBodyError', [...UNREADABLE_BODY_CODES[415]]);
+const location = {
+  Location: {
+    description: 'the guest code: GET it for its progress',
+    schema: { type: 'string', example: '/v1/guest-codes/gc_6f1c2e0a-…' },
+  },
+} as const;
 
 const changeNotPossibleError = errorBodySchema(
   z.literal('change_not_possible'),
-  z.object({ status: z.string().openapi({ description: "the guest code's status now" }) }).strict(),
+  statusDetail,
 ).openapi('ChangeNotPossibleError');
 
 const json = (schema: z.ZodTypeAny) => ({ 'application/json': { schema } });
@@ -78,7 +106,7 @@ const apiCommon: Record<string, ResponseConfig> = {
 
 const unreadableBody: Record<string, ResponseConfig> = {
   413: answer('body over the size limit, refused while reading', bodyTooLargeError),
-  415: answer('body in a charset or content encoding the server cannot read', errorSchema),
+  415: answer('body in a charset or content encoding the server cannot read', unsupportedBodyError),
 };
 
 /** The generated document's type (from openapi3-ts, which the generator brings along). */
@@ -119,6 +147,7 @@ function buildDocument(): OpenAPIObject {
       202: answer(
         'a new request; creation runs in a worker. `planned` is the window we expect Seam to store, `planned.warnings` every way it differs from the stay, `planned.seam_request` exactly what is sent',
         guestCodeAnswerSchema,
+        location,
       ),
       400: answer('malformed body: `details` lists every problem by field', validationErrorSchema),
       ...apiCommon,
@@ -137,16 +166,20 @@ function buildDocument(): OpenAPIObject {
     ...provisioning,
     method: 'get',
     path: '/v1/guest-codes',
-    operationId: 'findGuestCodeByReference',
-    summary: 'A guest code by booking reference, with its timeline',
-    request: {
-      query: z.object({
-        reference: z.string().min(1).openapi({ description: 'the booking reference' }),
-      }),
-    },
+    operationId: 'listGuestCodes',
+    summary: 'Find guest codes: a list with filters and a cursor, or one by booking reference',
+    description:
+      'Without `reference`: guest codes by stay start (then id), filtered by `status`, `device_id`, `starts_after` / `starts_before` and `stuck`, `limit` per page; follow `next_cursor` until it is null. With `reference`: that one guest code with its timeline.',
+    request: { query: guestCodeListQuerySchema },
     responses: {
-      200: answer('the guest code', guestCodeAnswerSchema),
-      400: answer('no reference given', validationErrorSchema),
+      200: answer(
+        'the list (`guest_codes`, `next_cursor`), or with `reference` the one guest code (`guest_code`)',
+        z.union([guestCodeListSchema, guestCodeAnswerSchema]),
+      ),
+      400: answer(
+        'a parameter that is unknown, repeated or out of range, or a cursor from other filters: `details` names each',
+        validationErrorSchema,
+      ),
       ...apiCommon,
       404: answer('no guest code has this reference', notFoundError),
       503: answer('Redis cannot be reached now; retry', unavailableError, retryAfter),
@@ -226,7 +259,7 @@ function buildDocument(): OpenAPIObject {
       'For a guest code whose notification gave up (`undelivered`: a refused address, a receiver that was down), once the cause is fixed: the same PIN goes out again through what did not get through; a channel that did get through is never sent twice. For a `notified` guest code whose email or phone was changed since (PATCH): the same PIN goes to the new contact, once. Asking again while the resend runs queues nothing new.',
     request: { params: idParam },
     responses: {
-      202: answer('the resend is queued, or already under way', resendAnswerSchema),
+      202: answer('the resend is queued, or already under way', resendAnswerSchema, location),
       ...apiCommon,
       404: answer('no such guest code', notFoundError),
       409: answer(
@@ -279,17 +312,41 @@ function buildDocument(): OpenAPIObject {
     },
   });
 
+  for (const type of OUTBOUND_EVENT_TYPES) {
+    registry.registerWebhook({
+      method: 'post',
+      path: type,
+      operationId: `${type.replace('.', '_')}_event`,
+      tags: ['outbound'],
+      summary: `${type} (us → NOTIFY_WEBHOOK_URL)`,
+      description: `${OUTBOUND_EVENT_DESCRIPTIONS[type]}. Signed like Seam's own webhooks (Svix); retried with backoff until a 2xx, with the same \`webhook-id\`. A 3xx is not a delivery; a 4xx other than 408 and 429 is not retried.`,
+      security: [],
+      request: {
+        headers: outboundSignatureHeaders,
+        body: {
+          required: true,
+          content: json(outboundEventSchema(type).openapi(`Event_${type.replace('.', '_')}`)),
+        },
+      },
+      responses: {
+        200: { description: 'any 2xx: delivered' },
+        500: { description: 'any 5xx, 408, 429 or no answer in time: retried later' },
+      },
+    });
+  }
+
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'seam-offline-codes',
       version: '1.0.0',
       description:
-        'Offline door PINs through Seam: the provisioning API for a booking system (when `API_TOKEN` is set) and the webhook endpoint Seam calls. Every error is `{"error": {"code", "message", "details"?}}`.',
+        'Offline door PINs through Seam: the provisioning API for a booking system (when `API_TOKEN` is set) and the webhook endpoint Seam calls. Every error is `{"error": {"code", "message", "details"}}`, `details` always a list (empty when there is nothing more). `webhooks` describes the events sent to the booking system (NOTIFY_WEBHOOK_URL).',
     },
     tags: [
       { name: 'provisioning', description: 'booking system → us' },
       { name: 'webhooks', description: 'Seam → us' },
+      { name: 'outbound', description: 'us → the booking system (NOTIFY_WEBHOOK_URL)' },
     ],
   });
 }

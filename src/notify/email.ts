@@ -8,6 +8,8 @@ export interface EmailSenderOptions {
   smtpUrl: string;
   /** From header, e.g. '"Front desk" <desk@example.com>'. */
   from: string;
+  /** Reply-To header: where a guest's answer goes (the From address may not be read). */
+  replyTo?: string;
   /**
    * Bound, in ms, on each phase of a send: connecting (DNS included), the greeting, and any
    * silence from the server afterwards. The whole send is also aborted after twice this.
@@ -63,6 +65,7 @@ export function createEmailSender(options: EmailSenderOptions): EmailSender {
       try {
         const info = await transporter.sendMail({
           from: options.from,
+          ...(options.replyTo ? { replyTo: options.replyTo } : {}),
           to,
           subject: msg.subject,
           text: msg.text,

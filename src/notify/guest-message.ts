@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { FALLBACK_LOCALE, templateFor, type MessageTemplate } from './templates';
 
 /**
  * The message that gives a guest their door PIN. Pure: no I/O and no clock; every time it shows
@@ -21,6 +22,12 @@ export interface GuestMessageInput {
   /** A code for a changed stay (new dates): the message says so, and to use this PIN. It does
    *  not say the previous PIN stopped working: an offline code cannot be revoked. */
   changedStay?: boolean;
+  /** The guest's locale (BCP 47, checked with checkLocale); default FALLBACK_LOCALE. */
+  locale?: string;
+  /** The operator's name, shown in the subject and as the last line (BRAND_NAME). */
+  brand?: string;
+  /** Whether replies reach someone (MAIL_REPLY_TO): the message says the guest may reply. */
+  replyTo?: boolean;
 }
 
 export interface GuestMessage {
@@ -35,97 +42,91 @@ export const CAVEAT_IDS = [
 ] as const;
 export type CaveatId = (typeof CAVEAT_IDS)[number];
 
-const REPLACEMENT_SENTENCE =
-  'This PIN replaces the one we sent you before. The previous PIN will no longer work: please use this one.';
-
-const CHANGED_SENTENCE = 'Please use this PIN for your stay from now on.';
-
 export function composeGuestMessage(input: GuestMessageInput): GuestMessage {
   const zone = input.timezone;
+  const locale = input.locale ?? FALLBACK_LOCALE;
+  const t = templateFor(locale);
   const starts = toZoned(input.startsAt, zone, 'startsAt');
   const ends = toZoned(input.endsAt, zone, 'endsAt');
   const guestName = singleLine(input.guestName);
   const lockName = singleLine(input.lockName);
+  const brand = input.brand === undefined ? undefined : singleLine(input.brand) || undefined;
   const pin = input.pin;
+  const when = (dt: DateTime) => formatInstant(dt, locale, t);
 
-  const from = formatInstant(starts);
-  const until = formatInstant(ends);
-  const notes = caveatSentences(input, starts);
+  const notes = caveatSentences(input, starts, t, when);
+  const replaces = input.replacesPrevious;
 
-  const subject = input.changedStay
-    ? `Your stay has changed: your door code for ${lockName}`
-    : input.replacesPrevious
-      ? `Your new door code for ${lockName} (replaces the previous one)`
-      : `Your door code for ${lockName}`;
-
-  const greeting = guestName === '' ? 'Hello,' : `Hello ${guestName},`;
-  const intro = input.changedStay
-    ? `Your stay has changed. Here is your door code (PIN) for ${lockName} for the new dates:`
-    : input.replacesPrevious
-      ? `Here is your new door code (PIN) for ${lockName}:`
-      : `Here is your door code (PIN) for ${lockName}:`;
-  const windowLines = [`Valid from: ${from}`, `Valid until: ${until}`];
-  const zoneNote = `Times are shown in the lock's local time (${zone}).`;
-  const closing = 'Enter the PIN on the lock keypad. Please do not share it with anyone.';
+  const changed = input.changedStay === true;
+  const subject = t.subject({ lockName, replaces, changed, brand });
+  const greeting = t.greeting(guestName);
+  const intro = t.intro({ lockName, replaces, changed });
+  const windowLines = [t.validFrom(when(starts)), t.validUntil(when(ends))];
+  const zoneNote = t.zoneNote(zone);
+  const closing = t.closing;
+  const footer = [...(input.replyTo ? [t.replyHint] : []), ...(brand ? [t.signOff(brand)] : [])];
 
   const textParts: string[] = [greeting, '', intro, '', `    ${pin}`, ''];
-  if (input.changedStay) textParts.push(CHANGED_SENTENCE, '');
-  else if (input.replacesPrevious) textParts.push(REPLACEMENT_SENTENCE, '');
+  if (changed) textParts.push(t.changedStay, '');
+  else if (replaces) textParts.push(t.replacement, '');
   textParts.push(...windowLines, zoneNote, '');
   if (notes.length > 0) {
-    textParts.push('Please note:');
+    textParts.push(t.pleaseNote);
     for (const note of notes) textParts.push(`- ${note}`);
     textParts.push('');
   }
   textParts.push(closing, '');
+  if (footer.length > 0) textParts.push(...footer, '');
   const text = textParts.join('\n');
 
   const h = escapeHtml;
   const htmlParts: string[] = [
     '<!DOCTYPE html>',
-    '<html lang="en">',
+    `<html lang="${h(locale)}">`,
     '<head><meta charset="utf-8"><title>' + h(subject) + '</title></head>',
     '<body>',
     `<p>${h(greeting)}</p>`,
     `<p>${h(intro)}</p>`,
     `<p style="font-size:28px;font-weight:bold;letter-spacing:4px;font-family:monospace">${h(pin)}</p>`,
   ];
-  if (input.changedStay) htmlParts.push(`<p><strong>${h(CHANGED_SENTENCE)}</strong></p>`);
-  else if (input.replacesPrevious)
-    htmlParts.push(`<p><strong>${h(REPLACEMENT_SENTENCE)}</strong></p>`);
+  if (changed) htmlParts.push(`<p><strong>${h(t.changedStay)}</strong></p>`);
+  else if (replaces) htmlParts.push(`<p><strong>${h(t.replacement)}</strong></p>`);
   htmlParts.push(`<p>${windowLines.map(h).join('<br>')}<br><small>${h(zoneNote)}</small></p>`);
   if (notes.length > 0) {
     htmlParts.push(
-      '<p>Please note:</p>',
+      `<p>${h(t.pleaseNote)}</p>`,
       '<ul>' + notes.map((note) => `<li>${h(note)}</li>`).join('') + '</ul>',
     );
   }
-  htmlParts.push(`<p>${h(closing)}</p>`, '</body>', '</html>', '');
+  htmlParts.push(`<p>${h(closing)}</p>`);
+  if (footer.length > 0) htmlParts.push(`<p>${footer.map(h).join('<br>')}</p>`);
+  htmlParts.push('</body>', '</html>', '');
   const html = htmlParts.join('\n');
 
   return { subject, text, html };
 }
 
-function caveatSentences(input: GuestMessageInput, starts: DateTime): string[] {
+function caveatSentences(
+  input: GuestMessageInput,
+  starts: DateTime,
+  t: MessageTemplate,
+  when: (dt: DateTime) => string,
+): string[] {
   const known = new Set<string>(CAVEAT_IDS);
   const ids = [...new Set(input.caveats)].filter((id): id is CaveatId => known.has(id));
   const sentences: string[] = [];
   for (const id of ids) {
     switch (id) {
       case 'one_time_use_single_entry_24h':
-        sentences.push(
-          'This is a one-time code: it is valid for 24 hours from the start time and opens the door for one entry only. After it has been used once, it stops working.',
-        );
+        sentences.push(t.caveats.oneTimeUse24h);
         break;
       case 'igloohome_first_use_within_24h':
-        sentences.push(
-          `Use this PIN for the first time within 24 hours of the start time, that is before ${formatInstant(starts.plus({ hours: 24 }))}. If it is not used by then, it stops working.`,
-        );
+        sentences.push(t.caveats.firstUseWithin24h(when(starts.plus({ hours: 24 }))));
         break;
     }
   }
   if (input.kind === 'one_time_use' && !ids.includes('one_time_use_single_entry_24h')) {
-    sentences.unshift('This is a one-time code: it opens the door for one entry only.');
+    sentences.unshift(t.caveats.oneTimeUseShort);
   }
   return sentences;
 }
@@ -140,9 +141,16 @@ function toZoned(iso: string, zone: string, field: string): DateTime {
   return local;
 }
 
-/** e.g. "Sunday 29 March 2026, 15:00 CEST" */
-function formatInstant(dt: DateTime): string {
-  return `${dt.setLocale('en-GB').toFormat('cccc d LLLL yyyy, HH:mm')} ${zoneAbbreviation(dt)}`;
+/**
+ * e.g. "Sunday 29 March 2026, 15:00 CEST" (en-GB), "Sunday, March 29, 2026, 3:00 PM CEST"
+ * (en-US): the date in the template's order with the locale's names, the time as Intl writes
+ * it for the locale, so the 12- or 24-hour clock is the locale's own.
+ */
+function formatInstant(dt: DateTime, locale: string, t: MessageTemplate): string {
+  const local = dt.setLocale(locale);
+  const date = local.toFormat(t.datePattern(locale));
+  const time = local.toLocaleString(DateTime.TIME_SIMPLE);
+  return `${date}, ${time} ${zoneAbbreviation(dt)}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { GUEST_CODE_STATUSES } from '../domain/guest-code';
+import { GUEST_CODE_STATUSES, isTerminal } from '../domain/guest-code';
 import { REPLACEABLE_ERRORS } from '../domain/lifecycle';
 import { DELIVERY_CHANNELS, type DeliveryChannel } from '../domain/notification-channel';
 import { QUEUES } from '../queues/catalog';
@@ -41,6 +41,8 @@ export type NotificationChannel = DeliveryChannel;
 export const NOTIFICATION_OUTCOMES = ['sent', 'failed'] as const;
 export type NotificationOutcome = (typeof NOTIFICATION_OUTCOMES)[number];
 
+const OPEN_STATUSES = GUEST_CODE_STATUSES.filter((s) => !isTerminal(s));
+
 /** Replacement reasons known in advance; anything else that is not a plain code is `other`. */
 const KNOWN_REPLACEMENT_REASONS = [...REPLACEABLE_ERRORS, 'not_set_in_time'];
 
@@ -51,6 +53,8 @@ const KNOWN_REPLACEMENT_REASONS = [...REPLACEABLE_ERRORS, 'not_set_in_time'];
 export interface SharedStateSource {
   queueCounts(): Promise<Record<string, Record<QueueState, number>>>;
   guestCodeCounts(): Promise<Record<string, number>>;
+  /** Per open status, when its longest-waiting guest code entered it (ms); undefined: none. */
+  oldestOpenSince?(): Promise<Record<string, number | undefined>>;
 }
 
 /**
@@ -150,7 +154,7 @@ export function createMetrics() {
   const reading = new Set<Promise<unknown>>();
   /** Reads one Redis-backed figure within the bound; a slow Redis leaves it out, never hangs. */
   const readShared = <T>(
-    source: 'queues' | 'guest_codes',
+    source: 'queues' | 'guest_codes' | 'oldest_open',
     read: (s: SharedStateSource) => Promise<T>,
   ): Promise<T | undefined> => {
     const from = shared.source;
@@ -197,6 +201,54 @@ export function createMetrics() {
     },
   });
 
+  new Gauge({
+    name: 'guest_code_oldest_open_age_seconds',
+    help:
+      'Per open status (requested, waiting, set), how long its longest-waiting guest code has ' +
+      'been in it (0: none). Compare with STUCK_*_MS; GET /v1/guest-codes?stuck=true lists them. ' +
+      'Shared state: every process reports the same values, so aggregate with max()',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const since = await readShared('oldest_open', (s) =>
+        s.oldestOpenSince ? s.oldestOpenSince() : Promise.resolve(undefined),
+      );
+      this.reset();
+      if (!since) return;
+      const now = Date.now();
+      for (const status of OPEN_STATUSES) {
+        const at = since[status];
+        this.set({ status }, at === undefined ? 0 : Math.max(0, (now - at) / 1000));
+      }
+    },
+  });
+
+  // The thresholds themselves, so an alert compares the age with what this deployment set.
+  const stuckThreshold = new Gauge({
+    name: 'guest_code_stuck_threshold_seconds',
+    help: 'Per open status, how long a guest code may sit in it before it counts as stuck (STUCK_*_MS)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+
+  const readiness: { probe?: () => Promise<boolean> } = {};
+  new Gauge({
+    name: 'seam_ready',
+    help: '1 when this process would answer /readyz with 200 (Redis answers, workers run, not shutting down), else 0',
+    registers: [registry],
+    async collect() {
+      const probe = readiness.probe;
+      if (!probe) {
+        this.set(1);
+        return;
+      }
+      const ok = await withTimeout(probe(), shared.timeoutMs * 2, 'metrics: readiness').catch(
+        () => false,
+      );
+      this.set(ok ? 1 : 0);
+    },
+  });
+
   // Registered after the gauges: the registry collects in order and in parallel, so this
   // waits for their reads and a failure shows in the same scrape.
   const collectErrors = new Counter({
@@ -208,7 +260,7 @@ export function createMetrics() {
       await Promise.all(reading);
     },
   });
-  for (const source of ['queues', 'guest_codes']) collectErrors.inc({ source }, 0);
+  for (const source of ['queues', 'guest_codes', 'oldest_open']) collectErrors.inc({ source }, 0);
 
   const observeSeamCall: SeamCallObserver = (endpoint, status, seconds) => {
     seamRequests.inc({ endpoint, status });
@@ -240,6 +292,17 @@ export function createMetrics() {
     observeReplacement(reason: string): void {
       // A label is a bounded set: a reason that is not a plain code must not create a series.
       replacements.inc({ reason: /^[a-z][a-z0-9_]{0,63}$/.test(reason) ? reason : 'other' });
+    },
+    /** The STUCK_*_MS thresholds, exported as `guest_code_stuck_threshold_seconds`. */
+    setStuckThresholds(ms: Record<string, number>): void {
+      for (const status of OPEN_STATUSES) {
+        const value = ms[status];
+        if (value !== undefined) stuckThreshold.set({ status }, value / 1000);
+      }
+    },
+    /** What `seam_ready` asks at each scrape (what /readyz would answer). */
+    watchReadiness(probe: () => Promise<boolean>): void {
+      readiness.probe = probe;
     },
     /** Where the queue and guest code gauges read from, and how long a scrape may wait. */
     watchSharedState(source: SharedStateSource, timeoutMs: number): void {

@@ -15,7 +15,7 @@ import { QUEUE_STATES, type Metrics, type QueueState, type SharedStateSource } f
 export function sharedStateSource(
   connection: Redis,
   prefix: string,
-  store: Pick<GuestCodeStore, 'statusCounts'>,
+  store: Pick<GuestCodeStore, 'statusCounts' | 'oldestOpenSince'>,
 ): SharedStateSource & { close(): Promise<void> } {
   const queues = QUEUE_KEYS.map((key) => catalogQueue(key, connection, prefix));
   return {
@@ -29,6 +29,10 @@ export function sharedStateSource(
       // A fail-fast connection refuses commands until connected (a scrape right at start).
       if (connection.status !== 'ready') await waitUntilReady(connection, 5000);
       return store.statusCounts();
+    },
+    oldestOpenSince: async () => {
+      if (connection.status !== 'ready') await waitUntilReady(connection, 5000);
+      return store.oldestOpenSince();
     },
     close: async () => {
       await Promise.all(queues.map((q) => q.close()));

@@ -26,6 +26,8 @@ export type SeamEventJob = z.infer<typeof seamEventJobSchema>;
 export const createJobSchema = z.object({
   guest_code_id: z.string(),
   generation: z.number().int().nonnegative(),
+  /** The booking reference, for whoever reads the job on the dashboard. */
+  reference: z.string().optional(),
 });
 export type CreateJob = z.infer<typeof createJobSchema>;
 
@@ -45,6 +47,8 @@ export const notifyJobSchema = z.discriminatedUnion('kind', [
     channel: z.enum(NOTIFY_CHANNELS),
     /** Set on the jobs of an operator's resend (its number): a job of its own, same claim. */
     resend: z.number().int().positive().optional(),
+    /** The booking reference, for whoever reads the job on the dashboard. */
+    reference: z.string().optional(),
   }),
   z.object({
     kind: z.literal('alert'),

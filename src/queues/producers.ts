@@ -21,6 +21,11 @@ export function catalogQueue<K extends QueueKey>(
   return queue;
 }
 
+/** A job's name on the dashboard: what it does, then the booking reference when known. */
+function labelled(name: string, reference: string | undefined): string {
+  return reference ? `${name} ${reference}` : name;
+}
+
 /**
  * Producers for the work queues. Job ids carry the idempotency: the same guest code's
  * creation, or the same notification, is never queued twice while the first is still there.
@@ -42,10 +47,11 @@ export class WorkQueues {
     this.notify = catalogQueue('notify', connection, prefix);
   }
 
-  enqueueCreate(guestCodeId: string, generation: number): Promise<unknown> {
+  /** `reference` (the booking's) only labels the job on the dashboard: name and data. */
+  enqueueCreate(guestCodeId: string, generation: number, reference?: string): Promise<unknown> {
     return this.create.add(
-      'create',
-      { guest_code_id: guestCodeId, generation },
+      labelled('create', reference),
+      { guest_code_id: guestCodeId, generation, ...(reference ? { reference } : {}) },
       {
         jobId: `create-${guestCodeId}-${generation}`,
         attempts: this.createAttempts,
@@ -93,15 +99,17 @@ export class WorkQueues {
     accessCodeId: string,
     channel: NotifyChannel,
     resend?: number,
+    reference?: string,
   ): Promise<unknown> {
     return this.notify.add(
-      `guest-${channel}`,
+      labelled(`guest-${channel}`, reference),
       {
         kind: 'guest',
         guest_code_id: guestCodeId,
         access_code_id: accessCodeId,
         channel,
         ...(resend ? { resend } : {}),
+        ...(reference ? { reference } : {}),
       },
       {
         jobId: `notify-${guestCodeId}-${accessCodeId}-${channel}${resend ? `-r${resend}` : ''}`,

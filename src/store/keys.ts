@@ -8,6 +8,17 @@ export function storeKeys(prefix: string) {
     byAccessCode: (accessCodeId: string) => `${prefix}:gc-ac:${accessCodeId}`,
     openCodes: `${prefix}:gc-open`,
     statusCounts: `${prefix}:gc-status-counts`,
+    // Listing indexes: sorted sets whose members are `<start ms, padded>:<id>` (all scores 0,
+    // so ZRANGE BYLEX pages them by stay start with ties broken by id).
+    byStart: `${prefix}:gc-idx:start`,
+    byStatus: (status: string) => `${prefix}:gc-idx:status:${status}`,
+    byDevice: (deviceId: string) => `${prefix}:gc-idx:device:${deviceId}`,
+    /** Open codes by the time they entered their status: `<since ms, padded>:<id>`. */
+    statusSince: (status: string) => `${prefix}:gc-idx:since:${status}`,
+    /** When each finished record expires (score), so its index entries can be purged. */
+    indexExpiry: `${prefix}:gc-idx:expiry`,
+    /** Per record, where it is indexed (for the purge once the record itself is gone). */
+    indexInfo: `${prefix}:gc-idx:info`,
     accessCodeFreshness: (accessCodeId: string) => `${prefix}:ac-fresh:${accessCodeId}`,
     ignoredEvents: `${prefix}:ignored-events`,
     notifyClaim: (guestCodeId: string, accessCodeId: string, channel: string) =>

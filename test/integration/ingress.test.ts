@@ -228,7 +228,7 @@ describe('POST /webhooks/seam', () => {
     const res = await postDelivery(h.url, bad);
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({
-      error: { code: 'invalid_signature', message: expect.any(String) },
+      error: { code: 'invalid_signature', message: expect.any(String), details: [] },
     });
     expect(
       (await queuedJobs(h.queue)).filter((j) => j.data.delivery_id === original.id),

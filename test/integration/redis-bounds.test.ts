@@ -52,8 +52,26 @@ describe('every key has a bound', () => {
     );
     const bullmq = Object.values(QUEUES).map((q) => `${prefix}:${q}:`);
     const unbounded: string[] = [];
+    // The listing indexes (one per status, per lock, and all): bounded by the records, since
+    // each entry is dropped once its record expires (the sweeper's purge). So every entry
+    // must name a record that exists.
+    const indexes = keys.filter((k) => k.startsWith(`${prefix}:gc-idx:`));
+    expect(indexes.length).toBeGreaterThan(0);
+    for (const key of indexes) {
+      const type = await s.redis.type(key);
+      const entries =
+        type === 'hash' ? await s.redis.hkeys(key) : await s.redis.zrange(key, '0', '-1');
+      for (const entry of entries) {
+        const gcId = entry.slice(entry.lastIndexOf(':') + 1);
+        expect({ key, entry, exists: await s.redis.exists(`${prefix}:gc:${gcId}`) }).toEqual({
+          key,
+          entry,
+          exists: 1,
+        });
+      }
+    }
     for (const key of keys) {
-      if (singletons.has(key)) continue;
+      if (singletons.has(key) || indexes.includes(key)) continue;
       const ttl = await s.redis.pttl(key);
       const ofBullmq = bullmq.some((p) => key.startsWith(p));
       // BullMQ's deduplication keys must expire; its other keys are trimmed by BullMQ.

@@ -396,7 +396,7 @@ describe('changing a stay', () => {
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({
       code: 'change_not_possible',
-      details: { status: 'cancelled' },
+      details: [{ field: 'status', status: 'cancelled' }],
     });
     const missing = await patch('gc_00000000-0000-4000-8000-000000000000', { ends_at: b.ends_at });
     expect(missing.status).toBe(404);

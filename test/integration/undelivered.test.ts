@@ -162,7 +162,7 @@ describe('a notification that gives up', () => {
       expect(after.status).toBe(409);
       expect(after.body.error).toMatchObject({
         code: 'resend_not_possible',
-        details: { status: 'notified' },
+        details: [expect.objectContaining({ field: 'status', status: 'notified' })],
       });
       expect((await s.store.timeline(id)).filter((t) => t.type === 'resend')).toHaveLength(1);
     });

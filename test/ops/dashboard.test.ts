@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUES } from '../../src/queues/catalog';
 import { eventually } from '../../devkit/eventually';
-import { ADMIN_TOKEN, API_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { ADMIN_TOKEN, API_TOKEN, hourlyWindow, startStack, type Stack } from '../helpers/stack';
 
 const basic = (password: string) =>
   `Basic ${Buffer.from(`ops:${password}`, 'utf8').toString('base64')}`;
@@ -80,7 +80,7 @@ describe('queue dashboard (/admin/queues)', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/Basic realm="seam-offline-codes"/);
     expect(res.headers.get('www-authenticate')).toMatch(/Bearer realm=/);
     expect(JSON.parse(res.text)).toEqual({
-      error: { code: 'unauthorized', message: expect.any(String) },
+      error: { code: 'unauthorized', message: expect.any(String), details: [] },
     });
     // The board's API and its static files are behind the same check.
     expect((await board('/api/queues', { auth: null })).status).toBe(401);
@@ -136,6 +136,38 @@ describe('queue dashboard (/admin/queues)', () => {
     const body = await json('/api/queues');
     const names = (body.queues as { name: string }[]).map((q) => q.name).sort();
     expect(names).toEqual(Object.values(QUEUES).sort());
+  });
+
+  it("shows the booking reference beside a guest code's jobs: in the job name and data", async () => {
+    const reference = 'dashboard-ref-1';
+    const res = await s.api('/v1/guest-codes', {
+      body: {
+        device_id: s.sim.devices.igloohome[0],
+        guest: { name: 'Board Guest', email: 'board@example.com' },
+        reference,
+        ...hourlyWindow(4, 24),
+      },
+    });
+    expect(res.status).toBe(202);
+    const id = res.body.guest_code.id as string;
+    await eventually(
+      async () => ((await s.store.get(id))?.status === 'notified' ? true : undefined),
+      10_000,
+    );
+    for (const [queue, names] of [
+      [QUEUES.create, [`create ${reference}`]],
+      [QUEUES.notify, [`guest-email ${reference}`, `guest-webhook ${reference}`]],
+    ] as const) {
+      const listed = await json(`/api/queues?activeQueue=${queue}&status=completed`);
+      const jobs = (
+        listed.queues.find((q: { name: string }) => q.name === queue).jobs as {
+          name: string;
+          data: { guest_code_id: string; reference?: string };
+        }[]
+      ).filter((j) => j.data.guest_code_id === id);
+      expect(jobs.map((j) => j.name).sort()).toEqual([...names].sort());
+      expect(jobs.every((j) => j.data.reference === reference)).toBe(true);
+    }
   });
 
   it('a failed job can be retried from the dashboard and then completes', async () => {

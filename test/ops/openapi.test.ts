@@ -258,9 +258,15 @@ describe('OpenAPI document (GET /openapi.json)', () => {
     const byRef = await call('get', `/v1/guest-codes?reference=${reference}`);
     expect(byRef.status).toBe(200);
     expectDocumented('get', '/v1/guest-codes', 200, byRef.body);
-    const noRef = await call('get', '/v1/guest-codes');
-    expect(noRef.status).toBe(400);
-    expectDocumented('get', '/v1/guest-codes', 400, noRef.body);
+    const list = await call('get', '/v1/guest-codes?limit=1');
+    expect(list.status).toBe(200);
+    expectDocumented('get', '/v1/guest-codes', 200, list.body);
+    const stuck = await call('get', '/v1/guest-codes?stuck=true&status=requested');
+    expect(stuck.status).toBe(200);
+    expectDocumented('get', '/v1/guest-codes', 200, stuck.body);
+    const badQuery = await call('get', '/v1/guest-codes?limit=0&colour=blue');
+    expect(badQuery.status).toBe(400);
+    expectDocumented('get', '/v1/guest-codes', 400, badQuery.body);
     const unknownRef = await call('get', '/v1/guest-codes?reference=nobody-has-this');
     expect(unknownRef.status).toBe(404);
     expectDocumented('get', '/v1/guest-codes', 404, unknownRef.body);

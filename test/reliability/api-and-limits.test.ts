@@ -183,7 +183,9 @@ describe('the provisioning API and the public endpoints under abuse', () => {
   });
 
   describe('budgets: authentication first, then one budget per token, failures apart', () => {
-    const limitedBody = { error: { code: 'rate_limited', message: expect.any(String) } };
+    const limitedBody = {
+      error: { code: 'rate_limited', message: expect.any(String), details: [] },
+    };
 
     it('/v1: wrong tokens spend only the failures budget; the token holder keeps its own', async () => {
       const r = await start({ API_RATE_LIMIT: '5', AUTH_FAILURE_RATE_LIMIT: '3' });

@@ -136,7 +136,7 @@ describe('when Redis is full (maxmemory, noeviction)', () => {
     expect(refused).toEqual({
       status: 503,
       retryAfter: '5',
-      body: { error: { code: 'unavailable', message: expect.any(String) } },
+      body: { error: { code: 'unavailable', message: expect.any(String), details: [] } },
     });
     // Reads still work.
     const res = await fetch(`${url}/v1/guest-codes?reference=${booking.reference as string}`, {
