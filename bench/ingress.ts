@@ -14,8 +14,8 @@ export interface IngressOptions {
   profileDir?: string;
 }
 
-export type Target = 'service' | 'hello' | 'plain';
-const TARGETS: Target[] = ['service', 'hello', 'plain'];
+export type Target = 'service' | 'hello' | 'helloTuned' | 'plain';
+const TARGETS: Target[] = ['service', 'hello', 'helloTuned', 'plain'];
 
 export interface TargetFigures {
   rps: number;
@@ -45,6 +45,11 @@ export interface IngressReport {
      *  throughput ratio would be with each server alone on a saturated core. */
     serviceOverHelloPerCpu: number;
     serviceOverPlainPerCpu: number;
+    /** The same against the hello-world given the service's server fix (hello-tuned.ts). */
+    serviceOverTunedHelloRps: number;
+    serviceOverTunedHelloP99: number;
+    serviceOverTunedHelloPerCpu: number;
+    tunedHelloOverHelloRps: number;
   };
 }
 
@@ -85,12 +90,13 @@ async function startTargets(
     return { proc, port };
   };
   const hello = await baseline('hello', 'bench/baselines/hello.ts');
+  const helloTuned = await baseline('helloTuned', 'bench/baselines/hello-tuned.ts');
   const plain = await baseline('plain', 'bench/baselines/plain.ts', {
     REDIS_URL: ctx.redisUrl,
     SEAM_WEBHOOK_SECRET: ctx.secret,
     QUEUE_PREFIX: 'plain',
   });
-  const all = { service, hello, plain };
+  const all = { service, hello, helloTuned, plain };
   for (const [name, t] of Object.entries(all)) {
     await waitForHttp(`http://127.0.0.1:${t.port}/healthz`, t.proc).catch((err: unknown) => {
       throw new Error(`${name}: ${(err as Error).message}`);
@@ -100,9 +106,10 @@ async function startTargets(
 }
 
 /**
- * Ingress throughput: the service's ingress, the Express hello-world and the plain handler,
- * each a process of its own on loopback, loaded in turn by the same generator. Rounds
- * interleave the three (rotating who goes first) so drift on a shared machine hits all alike.
+ * Ingress throughput: the service's ingress, the Express hello-world (stock, and with the
+ * service's server fix) and the plain handler, each a process of its own on loopback, loaded
+ * in turn by the same generator. Rounds interleave the four (rotating who goes first) so
+ * drift on a shared machine hits all alike.
  */
 export async function benchIngress(
   ctx: BenchContext,
@@ -139,7 +146,7 @@ export async function benchIngress(
         };
         round[target] = result;
         log(
-          `  round ${r + 1} ${target.padEnd(7)} ${Math.round(result.rps)} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, errors ${result.errors + result.non2xx}`,
+          `  round ${r + 1} ${target.padEnd(10)} ${Math.round(result.rps)} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, errors ${result.errors + result.non2xx}`,
         );
       }
       rounds.push(round);
@@ -171,7 +178,12 @@ export async function benchIngress(
   return {
     connections: opts.connections,
     rounds,
-    median: { service: fig('service'), hello: fig('hello'), plain: fig('plain') },
+    median: {
+      service: fig('service'),
+      hello: fig('hello'),
+      helloTuned: fig('helloTuned'),
+      plain: fig('plain'),
+    },
     ratios: {
       serviceOverHelloRps: ratio((r) => r.service.rps / r.hello.rps),
       serviceOverPlainRps: ratio((r) => r.service.rps / r.plain.rps),
@@ -179,6 +191,12 @@ export async function benchIngress(
       serviceOverHelloP99: ratio((r) => r.service.latencyMs.p99 / r.hello.latencyMs.p99),
       serviceOverHelloPerCpu: ratio((r) => cpuPerRequest(r.hello) / cpuPerRequest(r.service)),
       serviceOverPlainPerCpu: ratio((r) => cpuPerRequest(r.plain) / cpuPerRequest(r.service)),
+      serviceOverTunedHelloRps: ratio((r) => r.service.rps / r.helloTuned.rps),
+      serviceOverTunedHelloP99: ratio((r) => r.service.latencyMs.p99 / r.helloTuned.latencyMs.p99),
+      serviceOverTunedHelloPerCpu: ratio(
+        (r) => cpuPerRequest(r.helloTuned) / cpuPerRequest(r.service),
+      ),
+      tunedHelloOverHelloRps: ratio((r) => r.helloTuned.rps / r.hello.rps),
     },
   };
 }
