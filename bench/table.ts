@@ -70,7 +70,7 @@ export function printTable(report: BenchReport, log: (line: string) => void): vo
       rows.push([
         `ingress ${t} (c=${i.connections})`,
         `${f.rps} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms`,
-        `CPU/req: server ${f.cpuMsPerRequest.server} ms, Redis ${f.cpuMsPerRequest.redis} ms; errors ${f.errors + f.non2xx}`,
+        `CPU/req: server ${f.cpuMsPerRequest.server} ms, Redis ${f.cpuMsPerRequest.redis} ms; ${Math.round(f.allocatedBytesPerRequest / 100) / 10} KB allocated/req; errors ${f.errors + f.non2xx}`,
       ]);
     }
     rows.push([
@@ -88,6 +88,37 @@ export function printTable(report: BenchReport, log: (line: string) => void): vo
       `service/helloTuned ${i.ratios.serviceOverTunedHelloRps} (per CPU-second ${i.ratios.serviceOverTunedHelloPerCpu})`,
       `helloTuned/hello ${i.ratios.tunedHelloOverHelloRps}; p99 service/helloTuned ${i.ratios.serviceOverTunedHelloP99}`,
     ]);
+  }
+  if (i?.compared) {
+    for (const [label, c] of Object.entries(i.compared)) {
+      rows.push([
+        `ingress service@${label}`,
+        `${c.rps} req/s, p50 ${c.p50Ms} ms, p99 ${c.p99Ms} ms; CPU/req ${c.cpuMsPerRequest.server} ms, ${Math.round(c.allocatedBytesPerRequest / 100) / 10} KB/req`,
+        `service/it: req/s ${c.serviceOverItRps}, per CPU-second ${c.serviceOverItPerCpu}`,
+      ]);
+    }
+  }
+  const st = report.stages;
+  if (st) {
+    let cpu = 0;
+    let bytes = 0;
+    for (const s of st.stages) {
+      cpu += s.cpuUsPerOp;
+      bytes += s.allocatedBytesPerOp;
+      rows.push([
+        `stage: ${s.stage}`,
+        `${s.cpuUsPerOp} us CPU, ${Math.round(s.allocatedBytesPerOp / 100) / 10} KB allocated`,
+        s.redisCpuUsPerOp === undefined ? '' : `+ Redis ${s.redisCpuUsPerOp} us`,
+      ]);
+    }
+    const service = i?.median.service;
+    if (service) {
+      rows.push([
+        'stage: the rest (Node HTTP, Express, body read)',
+        `${Math.round(service.cpuMsPerRequest.server * 1000 - cpu)} us CPU, ${Math.round((service.allocatedBytesPerRequest - bytes) / 100) / 10} KB allocated`,
+        `the service's per-request figures in this run less the stages`,
+      ]);
+    }
   }
   const e = report.e2e;
   if (e) {
