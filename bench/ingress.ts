@@ -12,6 +12,9 @@ export interface IngressOptions {
   warmupS: number;
   durationS: number;
   connections: number;
+  /** Load at this many requests per second in all instead of as fast as answered: every
+   *  target then does the same work per second, so CPU per request compares at equal load. */
+  rate?: number;
   /** Writes a V8 CPU profile of the service (node --cpu-prof) into this directory. */
   profileDir?: string;
   /** Other builds of the service (label -> a directory holding its dist/), loaded in the
@@ -210,6 +213,7 @@ export async function benchIngress(
           connections: opts.connections,
           warmupS: opts.warmupS,
           durationS: opts.durationS,
+          rate: opts.rate,
         });
         const result: RoundResult = {
           ...load,

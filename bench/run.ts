@@ -66,6 +66,7 @@ function options() {
       'memory-events': { type: 'string' },
       'stage-iterations': { type: 'string' },
       compare: { type: 'string' },
+      rate: { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -85,6 +86,7 @@ function options() {
       warmupS: num(values.warmup, 3, 1),
       durationS: num(values.duration, 10, 3),
       connections: num(values.connections, 50, 50),
+      rate: values.rate === undefined ? undefined : Number(values.rate),
       compare: values.compare
         ? Object.fromEntries(
             values.compare.split(',').map((pair) => {
