@@ -70,6 +70,8 @@ async function allocatedBytesOf(t: { proc: Proc; allocFile: string }): Promise<n
 
 export interface IngressReport {
   connections: number;
+  /** Set when the load was open-loop at this rate (--rate): req/s ratios then mean nothing. */
+  rate?: number;
   rounds: Record<string, RoundResult>[];
   /** Medians over rounds. */
   median: Record<Target, TargetFigures>;
@@ -273,6 +275,7 @@ export async function benchIngress(
   );
   return {
     connections: opts.connections,
+    ...(opts.rate ? { rate: opts.rate } : {}),
     rounds,
     median: {
       service: fig('service'),
