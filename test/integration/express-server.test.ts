@@ -5,8 +5,10 @@
  * on top of it, over real HTTP: if an Express upgrade changed how it builds requests, they fail.
  */
 import type http from 'node:http';
+import net from 'node:net';
 import express, { Router } from 'express';
 import { createHttpApp } from '../../src/http/app';
+import { rawBody } from '../../src/http/raw-body';
 import { listen, type HttpServer } from '../../src/http/server';
 import { LogSink } from '../helpers/service';
 
@@ -183,5 +185,68 @@ describe('req.ip under trust proxy (TRUST_PROXY)', () => {
     } finally {
       await untrusted.server.close();
     }
+  });
+});
+
+describe('the webhook body reader (rawBody)', () => {
+  let s: Started;
+  beforeAll(async () => {
+    const router = Router();
+    router.post('/raw', rawBody(100), (req, res) => {
+      const body = req.body as Buffer;
+      res.json({ bytes: body.length, text: body.toString('utf8') });
+    });
+    s = await start(router);
+  });
+  afterAll(async () => {
+    await s.server.close();
+  });
+
+  const raw = (request: string, thenClose = false) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = net.connect(s.server.port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (c: Buffer) => (answer += c.toString()));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(answer));
+      socket.write(request, () => {
+        if (thenClose) socket.destroy();
+      });
+    });
+
+  it('reads a body up to the limit, sized or chunked, and an empty one', async () => {
+    const sized = await fetch(`${s.url}/raw`, { method: 'POST', body: 'x'.repeat(100) });
+    expect(await sized.json()).toEqual({ bytes: 100, text: 'x'.repeat(100) });
+    const chunked = await raw(
+      'POST /raw HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
+        '3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n',
+    );
+    expect(chunked).toMatch(/^HTTP\/1.1 200/);
+    expect(chunked).toContain('{"bytes":7,"text":"abcdefg"}');
+    const empty = await fetch(`${s.url}/raw`, { method: 'POST' });
+    expect(await empty.json()).toEqual({ bytes: 0, text: '' });
+  });
+
+  it('413 for a body declared or streamed past the limit', async () => {
+    const declared = await fetch(`${s.url}/raw`, { method: 'POST', body: 'x'.repeat(101) });
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toEqual({
+      error: { code: 'body_too_large', message: 'request body exceeds the size limit' },
+    });
+    const streamed = await raw(
+      'POST /raw HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
+        `64\r\n${'a'.repeat(100)}\r\n1\r\nb\r\n0\r\n\r\n`,
+    );
+    expect(streamed).toMatch(/^HTTP\/1.1 413/);
+  });
+
+  it('a request cut short mid-body: logged as aborted, and the server answers the next one', async () => {
+    await raw('POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: 90\r\n\r\nonly ten b', true);
+    const next = await fetch(`${s.url}/raw`, { method: 'POST', body: 'fine' });
+    expect(await next.json()).toEqual({ bytes: 4, text: 'fine' });
+    await new Promise((r) => setTimeout(r, 50));
+    const lines = s.logs.lines.map((l) => JSON.parse(l) as { msg?: string; level?: number });
+    expect(lines.filter((l) => l.msg === 'request aborted')).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === 'unhandled error')).toHaveLength(0);
   });
 });
