@@ -57,9 +57,16 @@ async function api(
 /** Asks the service for `n` guest codes and waits until each has its Seam code. */
 export async function createCodes(stack: Stack, state: ServiceState, n: number): Promise<Code[]> {
   const devices = stack.sim.devices.igloohome;
-  const start = new Date(Date.now() + 2 * 3600_000);
-  start.setUTCMinutes(0, 0, 0);
-  const ends = new Date(start.getTime() + 24 * 3600_000);
+  const first = new Date(Date.now() + 2 * 3600_000);
+  first.setUTCMinutes(0, 0, 0);
+  // Each code on a lock its own hour: igloohome takes at most 3 codes for the same window.
+  const window = (i: number) => {
+    const starts = first.getTime() + Math.floor(i / devices.length) * 3600_000;
+    return {
+      starts_at: new Date(starts).toISOString(),
+      ends_at: new Date(starts + 24 * 3600_000).toISOString(),
+    };
+  };
   const ids: string[] = [];
   const run = randomUUID().slice(0, 8);
   let next = 0;
@@ -70,8 +77,7 @@ export async function createCodes(stack: Stack, state: ServiceState, n: number):
         device_id: devices[i % devices.length],
         reference: `bench-${run}-${i}`,
         guest: { name: `Guest ${i}`, email: `guest${i}@example.com` },
-        starts_at: start.toISOString(),
-        ends_at: ends.toISOString(),
+        ...window(i),
       });
       if (res.status !== 202)
         throw new Error(`create answered ${res.status}: ${JSON.stringify(res.json)}`);

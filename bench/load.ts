@@ -14,6 +14,8 @@ export interface LoadInput {
   connections: number;
   warmupS: number;
   durationS: number;
+  /** Requests per second in all (open loop at this rate) instead of as fast as answered. */
+  rate?: number;
   /** Send exactly this many deliveries instead (no warm-up, no duration). */
   amount?: number;
   /** Access codes the deliveries are about (default: made-up ids). */
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
       url: input.url,
       connections: input.connections,
       pipelining: 1,
+      ...(input.rate ? { overallRate: input.rate } : {}),
       ...(input.amount ? { amount: input.amount } : { duration: durationS }),
       requests: [
         {

@@ -5,10 +5,13 @@
  *
  *   npm run bench                      the full run (figures in BENCHMARKS.md)
  *   npm run bench -- --quick           a bounded run (CI: a few minutes at most)
- *   npm run bench -- --only ingress    one or more sections: ingress,e2e,workers,memory
+ *   npm run bench -- --only ingress    one or more sections: ingress,stages,e2e,workers,memory
  *   npm run bench -- --profile         also writes a CPU profile of the ingress (--cpu-prof)
+ *   npm run bench -- --only ingress --compare before=/tmp/old-checkout
+ *                                      also loads another build of the service (its dist/) in
+ *                                      the same rounds: a paired measure of a change
  * Counts and times: --rounds --warmup --duration --connections --e2e-rate --e2e-seconds
- * --burst --worker-events --memory-events (see BENCHMARKS.md).
+ * --burst --worker-events --memory-events --stage-iterations (see BENCHMARKS.md).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { newWebhookSecret } from '../sim/webhooks';
 import { benchE2e, createCodes, type Code, type E2eReport } from './e2e';
 import { benchIngress, type IngressReport } from './ingress';
 import { benchMemory, type MemoryReport } from './memory';
+import { benchStages, type StagesReport } from './stages-section';
 import { ServiceState } from './lib/service-state';
 import { startStack } from './lib/stack';
 import { benchWorkers, type WorkersReport } from './workers';
@@ -28,7 +32,7 @@ import type { BenchContext } from './lib/context';
 import { ROOT } from './lib/processes';
 import { checkTargets, printTable } from './table';
 
-const SECTIONS = ['ingress', 'e2e', 'workers', 'memory'] as const;
+const SECTIONS = ['ingress', 'stages', 'e2e', 'workers', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchReport {
@@ -37,6 +41,7 @@ export interface BenchReport {
   machine: { cpus: number; model: string; node: string; memory_gb: number; load_before: number[] };
   settings: Record<string, unknown>;
   ingress?: IngressReport;
+  stages?: StagesReport;
   e2e?: E2eReport;
   workers?: WorkersReport;
   memory?: MemoryReport;
@@ -59,6 +64,9 @@ function options() {
       burst: { type: 'string' },
       'worker-events': { type: 'string' },
       'memory-events': { type: 'string' },
+      'stage-iterations': { type: 'string' },
+      compare: { type: 'string' },
+      rate: { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -78,7 +86,18 @@ function options() {
       warmupS: num(values.warmup, 3, 1),
       durationS: num(values.duration, 10, 3),
       connections: num(values.connections, 50, 50),
+      rate: values.rate === undefined ? undefined : Number(values.rate),
+      compare: values.compare
+        ? Object.fromEntries(
+            values.compare.split(',').map((pair) => {
+              const [label, dir] = pair.split('=');
+              if (!label || !dir) throw new Error(`--compare wants label=dir, got ${pair}`);
+              return [label, path.resolve(dir)];
+            }),
+          )
+        : undefined,
     },
+    stages: { iterations: num(values['stage-iterations'], 20_000, 3_000) },
     e2e: {
       rate: num(values['e2e-rate'], 200, 200),
       seconds: num(values['e2e-seconds'], 30, 8),
@@ -119,7 +138,13 @@ async function main(): Promise<void> {
     started_at: new Date().toISOString(),
     mode: opts.quick ? 'quick' : process.argv.length > 2 ? 'custom' : 'full',
     machine: machine(),
-    settings: { ingress: opts.ingress, e2e: opts.e2e, workers: opts.workers, memory: opts.memory },
+    settings: {
+      ingress: opts.ingress,
+      stages: opts.stages,
+      e2e: opts.e2e,
+      workers: opts.workers,
+      memory: opts.memory,
+    },
   };
   log(`logs of the processes under test: ${logDir}`);
   try {
@@ -131,7 +156,12 @@ async function main(): Promise<void> {
       if (profileDir) mkdirSync(profileDir, { recursive: true });
       report.ingress = await benchIngress(ctx, { ...opts.ingress, profileDir }, log);
     }
-    if (opts.only.some((s) => s !== 'ingress')) {
+    if (opts.only.includes('stages')) {
+      await redis.flushall();
+      log(`stages: ${opts.stages.iterations} deliveries through each stage, in-process`);
+      report.stages = await benchStages(ctx, opts.stages.iterations);
+    }
+    if (opts.only.some((s) => s !== 'ingress' && s !== 'stages')) {
       await redis.flushall();
       log('end to end: simulator, ingress and worker processes');
       const stack = await startStack(ctx);

@@ -67,7 +67,8 @@ export async function startIngress(opts: {
   const app = createHttpApp(
     logger,
     [
-      healthRoutes(lifecycle, readiness, logger),
+      // The webhook first: it carries nearly all the traffic, and every router ahead of it is
+      // matched against each delivery for nothing.
       webhookRoutes({
         secret: config.SEAM_WEBHOOK_SECRET,
         bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
@@ -77,6 +78,7 @@ export async function startIngress(opts: {
         limits,
         reportRedisRefusal,
       }),
+      healthRoutes(lifecycle, readiness, logger),
       openApiRoutes(),
       ...(opts.admin
         ? [

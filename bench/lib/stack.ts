@@ -1,9 +1,42 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { startSimulator, type Simulator } from '../../sim/simulator';
 import { newWebhookSecret } from '../../sim/webhooks';
 import { startServiceProcess, type BenchContext } from './context';
-import { waitForHttp, type Proc } from './processes';
+import { ROOT, waitForHttp, type Proc } from './processes';
+
+/** igloohome locks in the bench's simulator: the end-to-end run keeps 750 codes at once, and
+ *  a lock holds at most 199 PINs (src/domain/lock-limits.ts), so the sandbox's two are few. */
+export const BENCH_IGLOOHOME_LOCKS = 8;
+
+/** The simulator's fixture with igloohome locks added up to BENCH_IGLOOHOME_LOCKS. */
+function benchFixture(dir: string): string {
+  const fixture = JSON.parse(
+    readFileSync(path.join(ROOT, 'sim', 'fixtures', 'devices.json'), 'utf8'),
+  ) as { devices: { group: string; name: string; properties: Record<string, unknown> }[] };
+  const igloohome = fixture.devices.filter((d) => d.group === 'igloohome');
+  const model = igloohome[0]!;
+  for (let i = igloohome.length; i < BENCH_IGLOOHOME_LOCKS; i++) {
+    const serial = `SP2XB${String(i).padStart(6, '0')}`;
+    fixture.devices.push({
+      ...model,
+      name: `Bench lock ${i} (igloohome)`,
+      properties: {
+        ...model.properties,
+        igloohome_metadata: {
+          device_id: serial,
+          device_name: `Bench lock ${i}`,
+          keypad_id: serial,
+        },
+      },
+    });
+  }
+  const file = path.join(dir, 'bench-fixture.json');
+  writeFileSync(file, JSON.stringify(fixture));
+  return file;
+}
 
 export const API_TOKEN = 'bench-api-token-0123456789abcdef';
 
@@ -31,7 +64,7 @@ export function workerEnv(ctx: BenchContext, sim: Simulator, receiverUrl: string
     NOTIFY_WEBHOOK_URL: receiverUrl,
     NOTIFY_WEBHOOK_SECRET: newWebhookSecret(),
     // Seam allows 10 creations per lock per minute; the simulator does not, and the bench
-    // creates hundreds of codes on its two igloohome locks before it measures anything.
+    // creates hundreds of codes on its igloohome locks before it measures anything.
     DEVICE_CREATE_LIMIT_PER_MINUTE: '1000',
     API_TOKEN,
     SEAM_WEBHOOK_SECRET: ctx.secret,
@@ -39,7 +72,11 @@ export function workerEnv(ctx: BenchContext, sim: Simulator, receiverUrl: string
 }
 
 export async function startStack(ctx: BenchContext): Promise<Stack> {
-  const sim = await startSimulator({ autoAdvance: false, webhookSecret: ctx.secret });
+  const sim = await startSimulator({
+    autoAdvance: false,
+    webhookSecret: ctx.secret,
+    fixturePath: benchFixture(ctx.logDir),
+  });
   const receiver = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(200).end());

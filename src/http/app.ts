@@ -14,6 +14,36 @@ declare module 'node:http' {
   }
 }
 
+const REQUEST_ID_KEY = Symbol('requestId');
+const LOGGER_KEY = Symbol('requestLogger');
+const CHILD_KEY = Symbol('requestChildLogger');
+
+interface LoggedRequest {
+  [REQUEST_ID_KEY]?: string;
+  [LOGGER_KEY]?: Logger;
+  [CHILD_KEY]?: Logger;
+}
+
+/**
+ * `req.log` is a getter on Express's request prototype (`express.request`, which every app's
+ * and sub-app's request prototype inherits), defined once. Defining it on each request with
+ * `Object.defineProperty` and a fresh getter gave every request object a shape of its own, so
+ * V8 could reuse no optimised property access on it: a cost paid by every request, logged or
+ * not. The request carries its id and logger in two symbol-keyed fields instead, and the child
+ * logger is still made only on first use.
+ */
+function installRequestLogGetter(): void {
+  if (Object.prototype.hasOwnProperty.call(express.request, 'log')) return;
+  Object.defineProperty(express.request, 'log', {
+    configurable: true,
+    get(this: LoggedRequest): Logger | undefined {
+      const logger = this[LOGGER_KEY];
+      if (!logger) return undefined;
+      return (this[CHILD_KEY] ??= logger.child({ reqId: this[REQUEST_ID_KEY] }));
+    },
+  });
+}
+
 /**
  * One line per request when it ends, with the request id, method, path, status and time:
  * what pino-http wrote, at a fraction of its cost on the webhook hot path (no child logger per
@@ -21,15 +51,14 @@ declare module 'node:http' {
  * the service logger, so its redaction applies.
  */
 export function requestLog(logger: Logger): RequestHandler {
+  installRequestLogGetter();
   return (req, res, next) => {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', id);
-    let child: Logger | undefined;
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      get: () => (child ??= logger.child({ reqId: id })),
-    });
+    const logged = req as LoggedRequest;
+    logged[REQUEST_ID_KEY] = id;
+    logged[LOGGER_KEY] = logger;
     const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);

@@ -4,6 +4,7 @@ import { errorFields, type Logger } from '../logger';
 import { redisRefusal, type RedisRefusal } from '../redis/connections';
 import type { Metrics, WebhookOutcome } from '../observability/metrics';
 import { REDIS_RETRY_AFTER_SECONDS, sendError } from './errors';
+import { rawBody } from './raw-body';
 import type { RateLimits } from './rate-limit';
 import { SignatureVerifier, type HeaderCheck } from './webhook-signature';
 import type { WebhookAnswer } from './webhook-schema';
@@ -81,9 +82,9 @@ export function webhookRoutes(opts: WebhookRouteOptions): Router {
     next();
   };
   // The size limit is enforced while reading, before any verification work.
-  const rawBody = express.raw({ type: () => true, limit: opts.bodyLimitBytes });
+  const readBody = rawBody(opts.bodyLimitBytes);
 
-  router.post('/webhooks/seam', checkHeaders, rawBody, async (req, res) => {
+  router.post('/webhooks/seam', checkHeaders, readBody, async (req, res) => {
     const startedAt = process.hrtime.bigint();
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const check = verifier.verifyBody(body, res.locals.svixHeaders!);
