@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import {
   ingressConfig,
+  redisTarget,
   workerConfig,
   type Config,
   type IngressConfig,
@@ -78,7 +79,7 @@ export async function startService(
       const ingressOnly = ingressConfig(config);
       // One request-path connection for the webhook route and the API (fail fast, no queueing).
       const redis = createRequestPathConnection(
-        { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS },
+        { target: redisTarget(config), commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS },
         'ingress',
       );
       redis.on('error', (err) => logger.debug({ err: err.message }, 'ingress redis error'));
@@ -209,7 +210,7 @@ async function exposeMetrics(
   resources: ResourceStack,
 ): Promise<number | undefined> {
   for (const step of watchSharedState(metrics, {
-    redisUrl: config.REDIS_URL,
+    target: redisTarget(config),
     prefix: config.QUEUE_PREFIX,
     timeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
     logger,

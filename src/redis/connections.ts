@@ -2,6 +2,29 @@ import { withTimeout } from '../util/timeout';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
+ * Where Redis is: one server (`REDIS_URL`), or a master group found through Sentinel
+ * (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`). Every connection of the service is made here
+ * from one of these, so ingress, API, workers, metrics, dashboard and BullMQ all follow the
+ * same topology.
+ */
+export type RedisTarget =
+  | { kind: 'single'; url: string }
+  | {
+      kind: 'sentinel';
+      sentinels: HostPort[];
+      /** The master group name (`sentinel monitor <name> ...`). */
+      name: string;
+      sentinelPassword?: string;
+      /** The password of the Redis servers themselves (primary and replicas). */
+      password?: string;
+    };
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/**
  * The two kinds of Redis connection this service opens.
  *
  * - A request-path connection (ingress, API): fails fast. With the offline queue off, a
@@ -10,9 +33,12 @@ import { Redis, type RedisOptions } from 'ioredis';
  *   so Svix retries: a delivery is never acknowledged without Redis holding it.
  * - A worker connection: patient. BullMQ workers need `maxRetriesPerRequest: null` so their
  *   blocking commands survive reconnects.
+ *
+ * `url` is the single server's address; `target` (when given) wins over it.
  */
 export interface ConnectionSettings {
-  url: string;
+  url?: string;
+  target?: RedisTarget;
   commandTimeoutMs: number;
 }
 
@@ -22,8 +48,48 @@ const common: RedisOptions = {
   lazyConnect: false,
 };
 
+/** The topology a connection is for: `target`, else the single server at `url`. */
+export function targetOf(s: ConnectionSettings): RedisTarget {
+  if (s.target) return s.target;
+  if (!s.url) throw new Error('a Redis connection needs a url or a target');
+  return { kind: 'single', url: s.url };
+}
+
+/**
+ * What Sentinel mode adds to a connection's options. A single server's options stay exactly
+ * what they were before Sentinel support (nothing here applies to them).
+ *
+ * - ioredis asks the sentinels for the current master at every (re)connect, and checks the
+ *   server it reached says `role:master`; `failoverDetector` also subscribes to the sentinels'
+ *   `+switch-master`, so a promotion is followed at once, not at the next broken socket.
+ * - A command answered READONLY was sent to a server that is now a replica (the old primary,
+ *   demoted, or a promotion in progress): the connection is dropped and made again through the
+ *   sentinels. `1` = reconnect and fail the command (never resend it: the caller answers 503
+ *   and the client retries; a worker's BullMQ loop retries on its own).
+ */
+function topologyOptions(target: RedisTarget): RedisOptions {
+  if (target.kind === 'single') return {};
+  return {
+    sentinels: target.sentinels,
+    name: target.name,
+    role: 'master',
+    ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    failoverDetector: true,
+    // All sentinels unreachable: keep asking (ioredis's default gives up after a while).
+    sentinelRetryStrategy: (times) => Math.min(times * 100, 2000),
+    reconnectOnError: (err) => (/^READONLY\b/.test(err.message) ? 1 : false),
+  };
+}
+
+/** A connection with `opts` to `target`; a single server's is exactly `new Redis(url, opts)`. */
+function connect(target: RedisTarget, opts: RedisOptions): Redis {
+  if (target.kind === 'single') return new Redis(target.url, opts);
+  return new Redis({ ...opts, ...topologyOptions(target) });
+}
+
 export function createRequestPathConnection(s: ConnectionSettings, name: string): Redis {
-  return new Redis(s.url, {
+  return connect(targetOf(s), {
     ...common,
     connectionName: name,
     enableOfflineQueue: false,
@@ -37,7 +103,7 @@ export function createRequestPathConnection(s: ConnectionSettings, name: string)
 }
 
 export function createWorkerConnection(s: ConnectionSettings, name: string): Redis {
-  return new Redis(s.url, {
+  return connect(targetOf(s), {
     ...common,
     connectionName: name,
     maxRetriesPerRequest: null,
