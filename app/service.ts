@@ -24,8 +24,11 @@ import type { ShutdownStep } from '../src/process/shutdown';
 import { catalogQueue, WorkQueues } from '../src/queues/producers';
 import {
   closeConnection,
+  confirmReplicated,
+  createDurableWriteConnection,
   createRequestPathConnection,
   waitUntilReady,
+  type ReplicaAck,
 } from '../src/redis/connections';
 import { createSeamGateway } from '../src/seam/client';
 import { DeviceCache } from '../src/seam/device-cache';
@@ -78,16 +81,33 @@ export async function startService(
     if (roles.includes('ingress')) {
       const ingressOnly = ingressConfig(config);
       // One request-path connection for the webhook route and the API (fail fast, no queueing).
-      const redis = createRequestPathConnection(
-        { target: redisTarget(config), commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS },
-        'ingress',
-      );
+      const settings = {
+        target: redisTarget(config),
+        commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+      };
+      const redis = createRequestPathConnection(settings, 'ingress');
       redis.on('error', (err) => logger.debug({ err: err.message }, 'ingress redis error'));
       resources.defer('ingress redis', () => closeConnection(redis));
+      // Writes acknowledged to a client wait for replicas: on a connection of their own (WAIT
+      // covers the writes of the connection that calls it, and blocks it while it waits).
+      const ack = {
+        replicas: config.REDIS_MIN_REPLICAS_ACK,
+        timeoutMs: config.REDIS_REPLICA_ACK_TIMEOUT_MS,
+      };
+      let durable: { redis: Redis; ack: typeof ack } | undefined;
+      if (ack.replicas > 0) {
+        const writes = createDurableWriteConnection(settings, ack, 'ingress-writes');
+        writes.on('error', (err) =>
+          logger.debug({ err: err.message }, 'ingress writes redis error'),
+        );
+        resources.defer('ingress writes redis', () => closeConnection(writes));
+        durable = { redis: writes, ack };
+      }
       if (!(await waitUntilReady(redis, 5000))) logger.warn('Redis is not reachable yet');
+      if (durable) await waitUntilReady(durable.redis, 5000);
       port = await startHttpRole(
         ingressOnly,
-        { logger, metrics, lifecycle, redis, resources },
+        { logger, metrics, lifecycle, redis, durable, resources },
         { readiness: workers?.readiness, stuckAfterMs },
       );
     } else {
@@ -129,6 +149,7 @@ async function startHttpRole(
     metrics: Metrics;
     lifecycle: Lifecycle;
     redis: Redis;
+    durable?: { redis: Redis; ack: ReplicaAck };
     resources: ResourceStack;
   },
   opts: {
@@ -136,16 +157,25 @@ async function startHttpRole(
     stuckAfterMs: Parameters<typeof guestCodeRoutes>[0]['stuckAfterMs'];
   },
 ): Promise<number> {
-  const { logger, metrics, redis, resources } = parts;
+  const { logger, metrics, redis, durable, resources } = parts;
   const prefix = config.QUEUE_PREFIX;
-  const store = new GuestCodeStore(redis, prefix, { retentionMs: config.RECORD_RETENTION_MS });
+  // The API writes (records, queued jobs, lock code claims) on the connection its WAIT runs
+  // on, when there is one; reads that write nothing (device cache, dashboard) stay shared.
+  const writes = durable?.redis ?? redis;
+  const store = new GuestCodeStore(writes, prefix, { retentionMs: config.RECORD_RETENTION_MS });
   const queues = new WorkQueues(
-    redis,
+    writes,
     prefix,
     config.CREATE_MAX_ATTEMPTS,
     config.RECONCILE_COALESCE_MS,
   );
   resources.defer('api queues', () => queues.close());
+  const dashboardQueues = durable
+    ? new WorkQueues(redis, prefix, config.CREATE_MAX_ATTEMPTS, config.RECONCILE_COALESCE_MS)
+    : queues;
+  if (dashboardQueues !== queues) {
+    resources.defer('dashboard queues', () => dashboardQueues.close());
+  }
   // Only for the dashboard: the sweeper's schedule is owned by the workers.
   const sweepQueue = catalogQueue('sweep', redis, prefix);
   resources.defer('sweep queue', () => sweepQueue.close());
@@ -172,10 +202,11 @@ async function startHttpRole(
         store,
         devices,
         queues,
-        lockCodes: new LockCodeRegistry(redis, storeKeys(prefix).lockCodes),
+        lockCodes: new LockCodeRegistry(writes, storeKeys(prefix).lockCodes),
         now: () => new Date(),
       },
       limits,
+      ...(durable ? { confirmWrites: () => confirmReplicated(durable.redis, durable.ack) } : {}),
     }),
   );
   const ingress = await startIngress({
@@ -184,6 +215,7 @@ async function startHttpRole(
     metrics,
     lifecycle: parts.lifecycle,
     redis,
+    durable,
     resources,
     extraRouters: routers,
     extraReadiness: opts.readiness,
@@ -192,7 +224,12 @@ async function startHttpRole(
     admin: config.ADMIN_TOKEN
       ? {
           token: config.ADMIN_TOKEN,
-          queues: [queues.create, queues.reconcile, queues.notify, sweepQueue],
+          queues: [
+            dashboardQueues.create,
+            dashboardQueues.reconcile,
+            dashboardQueues.notify,
+            sweepQueue,
+          ],
         }
       : undefined,
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { confirmReplicated, type ReplicaAck } from '../redis/connections';
 import { withTimeout } from '../util/timeout';
 import type { SeamEventJob } from './jobs';
 import { catalogQueue } from './producers';
@@ -30,6 +31,7 @@ interface Pending {
  */
 export class EventInbox {
   readonly queue: Queue<SeamEventJob>;
+  private readonly connection: Redis;
   private pending: Pending[] = [];
   private flushScheduled = false;
 
@@ -38,7 +40,10 @@ export class EventInbox {
     prefix: string,
     private readonly dedupeTtlMs: number,
     private readonly timeoutMs: number,
+    /** Replicas that must have a batch before its deliveries are answered (see below). */
+    private readonly ack: ReplicaAck = { replicas: 0, timeoutMs: 0 },
   ) {
+    this.connection = connection;
     this.queue = catalogQueue('events', connection, prefix);
   }
 
@@ -67,7 +72,16 @@ export class EventInbox {
         opts: { jobId: p.jobId, deduplication: { id: p.job.delivery_id, ttl: this.dedupeTtlMs } },
       })),
     );
-    withTimeout(write, this.timeoutMs, 'queue add').then(
+    // With replicas to wait for, the batch is answered once `WAIT` on this same connection
+    // (the one the queue writes with) says they have it: the WAIT covers every write made on
+    // the connection before it, a deduplicated add included (its script writes the
+    // `deduplicated` event, after the write it found). Without enough replicas in time, every
+    // delivery of the batch gets a 503 and Svix retries it.
+    const written = withTimeout(write, this.timeoutMs, 'queue add').then(async (jobs) => {
+      await confirmReplicated(this.connection, this.ack);
+      return jobs;
+    });
+    written.then(
       (jobs) => {
         // A deduplicated add answers with the id of the job already there.
         batch.forEach((p, i) => p.resolve(jobs[i]?.id === p.jobId ? 'accepted' : 'duplicate'));

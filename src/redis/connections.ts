@@ -111,6 +111,59 @@ export function createWorkerConnection(s: ConnectionSettings, name: string): Red
   });
 }
 
+/**
+ * How many replicas must hold a write before the client hears it was taken (`WAIT`).
+ * `replicas: 0` = the primary alone, as a single server.
+ */
+export interface ReplicaAck {
+  replicas: number;
+  timeoutMs: number;
+}
+
+/** The write was made on the primary but not confirmed by enough replicas in time. */
+export class ReplicaAckError extends Error {
+  constructor(
+    readonly wanted: number,
+    readonly reached: number,
+    timeoutMs: number,
+  ) {
+    super(`NOREPLICAS write reached ${reached} of ${wanted} replica(s) within ${timeoutMs} ms`);
+    this.name = 'ReplicaAckError';
+  }
+}
+
+/**
+ * The connection for writes that are acknowledged to a client (a delivery's 2xx, the API's
+ * 202), when REDIS_MIN_REPLICAS_ACK > 0: request-path options, and a command timeout that
+ * leaves room for `WAIT`.
+ *
+ * `WAIT` covers the writes made on the connection that calls it (Redis remembers each
+ * client's replication offset), so the write and its `WAIT` must go through this one
+ * connection; and `WAIT` blocks that connection until it returns, which is why it is a
+ * connection of its own: reads, health checks and the metrics never queue behind it.
+ */
+export function createDurableWriteConnection(
+  s: ConnectionSettings,
+  ack: ReplicaAck,
+  name: string,
+): Redis {
+  return createRequestPathConnection(
+    { ...s, commandTimeoutMs: s.commandTimeoutMs + ack.timeoutMs },
+    name,
+  );
+}
+
+/**
+ * Waits until `ack.replicas` replicas have every write this connection made so far, else
+ * throws ReplicaAckError (the caller answers 503: the client retries, and the retry finds the
+ * write, deduplicated, or makes it again). Nothing to wait for when `ack.replicas` is 0.
+ */
+export async function confirmReplicated(conn: Redis, ack: ReplicaAck): Promise<void> {
+  if (ack.replicas <= 0) return;
+  const reached = await conn.wait(ack.replicas, ack.timeoutMs);
+  if (reached < ack.replicas) throw new ReplicaAckError(ack.replicas, reached, ack.timeoutMs);
+}
+
 /** Closes a connection politely, then forcibly if Redis is gone. */
 export async function closeConnection(conn: Redis): Promise<void> {
   if (conn.status === 'end') return;
@@ -175,6 +228,8 @@ const REPLY_REFUSALS: Record<string, RedisRefusal> = {
 
 export function redisRefusal(err: unknown): RedisRefusal | undefined {
   if (!(err instanceof Error)) return undefined;
+  // Like Redis's own NOREPLICAS (min-replicas-to-write): not enough replicas behind the primary.
+  if (err instanceof ReplicaAckError) return 'masterdown';
   const word = /^(?:ERR [^:]*: )?([A-Z]+)\b/.exec(err.message)?.[1];
   if (err.name === 'ReplyError' && word && REPLY_REFUSALS[word]) return REPLY_REFUSALS[word];
   if (err.name === 'TimeoutError' || /Command timed out/.test(err.message)) return 'timeout';
