@@ -97,9 +97,12 @@ const envSchema = z.object({
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and -, at most 64')
       .optional(),
   ),
+  /** Cluster mode: some of the cluster's nodes (comma-separated host:port); REDIS_URL is then
+   *  not used, and every key takes the hash tag `{QUEUE_PREFIX}`. */
+  REDIS_CLUSTER_NODES: hostPortList,
   /** The sentinels' own password (`requirepass` in sentinel.conf), when they have one. */
   REDIS_SENTINEL_PASSWORD: optionalString,
-  /** The Redis servers' password in Sentinel mode (in single-server mode it goes in REDIS_URL). */
+  /** The Redis servers' password in Sentinel or cluster mode (a single server: in REDIS_URL). */
   REDIS_PASSWORD: optionalString,
   /** Replicas that must confirm (`WAIT`) a delivery's or a provisioning request's write before
    *  the 2xx/202; 0 = answer once the primary has it (replication is asynchronous). */
@@ -292,10 +295,24 @@ export const ingressConfig = (config: Config): IngressConfig =>
 export const workerConfig = (config: Config): WorkerConfig =>
   requireFor(config, 'worker', WORKER_REQUIRES);
 
+/** The key prefix as a hash tag: `{seamcodes}`. */
+export const clusterPrefix = (prefix: string): string => `{${prefix}}`;
+
 /** What is wrong with the Redis topology settings taken together (one line each). */
 function redisTopologyProblems(d: Config, env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   const urlGiven = (env.REDIS_URL ?? '').trim() !== '';
+  if (d.REDIS_CLUSTER_NODES) {
+    if (d.REDIS_SENTINELS) {
+      problems.push('REDIS_CLUSTER_NODES: set either REDIS_CLUSTER_NODES or REDIS_SENTINELS');
+    }
+    if (urlGiven) problems.push('REDIS_URL: not used with REDIS_CLUSTER_NODES; set one of the two');
+    if (d.REDIS_MIN_REPLICAS_ACK > 0) {
+      problems.push(
+        'REDIS_MIN_REPLICAS_ACK: not supported with REDIS_CLUSTER_NODES (0 there; see docs/deployment.md)',
+      );
+    }
+  }
   if (d.REDIS_SENTINELS) {
     if (!d.REDIS_SENTINEL_NAME) {
       problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set (the master group)');
@@ -310,9 +327,9 @@ function redisTopologyProblems(d: Config, env: NodeJS.ProcessEnv): string[] {
     if (d.REDIS_SENTINEL_PASSWORD) {
       problems.push('REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS, which is not set');
     }
-    if (d.REDIS_PASSWORD) {
+    if (d.REDIS_PASSWORD && !d.REDIS_CLUSTER_NODES) {
       problems.push(
-        'REDIS_PASSWORD: only used with REDIS_SENTINELS; a single server takes it in REDIS_URL',
+        'REDIS_PASSWORD: only used with REDIS_SENTINELS or REDIS_CLUSTER_NODES; a single server takes it in REDIS_URL',
       );
     }
   }
@@ -325,11 +342,19 @@ export function redisTarget(
     Config,
     | 'REDIS_URL'
     | 'REDIS_SENTINELS'
+    | 'REDIS_CLUSTER_NODES'
     | 'REDIS_SENTINEL_NAME'
     | 'REDIS_SENTINEL_PASSWORD'
     | 'REDIS_PASSWORD'
   >,
 ): RedisTarget {
+  if (config.REDIS_CLUSTER_NODES) {
+    return {
+      kind: 'cluster',
+      nodes: config.REDIS_CLUSTER_NODES,
+      ...(config.REDIS_PASSWORD ? { password: config.REDIS_PASSWORD } : {}),
+    };
+  }
   if (config.REDIS_SENTINELS && config.REDIS_SENTINEL_NAME) {
     return {
       kind: 'sentinel',
@@ -383,6 +408,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
   }
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  if (parsed.data.REDIS_CLUSTER_NODES) {
+    // One hash tag for every key (BullMQ's and ours): they all live in one slot, so every
+    // multi-key script and MULTI works on a cluster (see docs/deployment.md).
+    return { ...parsed.data, QUEUE_PREFIX: clusterPrefix(parsed.data.QUEUE_PREFIX) };
   }
   return parsed.data;
 }

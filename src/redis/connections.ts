@@ -1,5 +1,5 @@
 import { withTimeout } from '../util/timeout';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /**
  * Where Redis is: one server (`REDIS_URL`), or a master group found through Sentinel
@@ -16,6 +16,12 @@ export type RedisTarget =
       name: string;
       sentinelPassword?: string;
       /** The password of the Redis servers themselves (primary and replicas). */
+      password?: string;
+    }
+  | {
+      kind: 'cluster';
+      /** Some nodes of the cluster; the others are learnt from them (CLUSTER SLOTS). */
+      nodes: HostPort[];
       password?: string;
     };
 
@@ -67,8 +73,7 @@ export function targetOf(s: ConnectionSettings): RedisTarget {
  *   sentinels. `1` = reconnect and fail the command (never resend it: the caller answers 503
  *   and the client retries; a worker's BullMQ loop retries on its own).
  */
-function topologyOptions(target: RedisTarget): RedisOptions {
-  if (target.kind === 'single') return {};
+function topologyOptions(target: RedisTarget & { kind: 'sentinel' }): RedisOptions {
   return {
     sentinels: target.sentinels,
     name: target.name,
@@ -85,7 +90,34 @@ function topologyOptions(target: RedisTarget): RedisOptions {
 /** A connection with `opts` to `target`; a single server's is exactly `new Redis(url, opts)`. */
 function connect(target: RedisTarget, opts: RedisOptions): Redis {
   if (target.kind === 'single') return new Redis(target.url, opts);
+  if (target.kind === 'cluster') return connectCluster(target, opts);
   return new Redis({ ...opts, ...topologyOptions(target) });
+}
+
+/**
+ * A cluster connection with the same behaviour as `opts` describes for one server: the
+ * offline queue and auto-pipelining are the cluster's own options, the rest applies to each
+ * node's connection. A MOVED or ASK reply is followed by ioredis (and the slot map refreshed);
+ * a failover inside the cluster is a MOVED / CLUSTERDOWN / a broken node connection, each a 503
+ * on the request path until the slot map names the new master.
+ *
+ * The service's parts are typed against ioredis's `Redis`; the cluster client answers the same
+ * commands (every key of ours and BullMQ's hashes to one slot, `{prefix}`), so it is handed
+ * out as one. BullMQ takes either.
+ */
+function connectCluster(target: RedisTarget & { kind: 'cluster' }, opts: RedisOptions): Redis {
+  const { enableOfflineQueue, enableAutoPipelining, retryStrategy: _r, ...nodeOptions } = opts;
+  const cluster = new Cluster(target.nodes, {
+    enableOfflineQueue,
+    enableAutoPipelining,
+    clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+    lazyConnect: false,
+    redisOptions: {
+      ...nodeOptions,
+      ...(target.password ? { password: target.password } : {}),
+    },
+  });
+  return cluster as unknown as Redis;
 }
 
 export function createRequestPathConnection(s: ConnectionSettings, name: string): Redis {

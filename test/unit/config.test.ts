@@ -89,6 +89,27 @@ describe('configuration from the environment', () => {
     expect(c).toMatchObject({ REDIS_MIN_REPLICAS_ACK: 1, REDIS_REPLICA_ACK_TIMEOUT_MS: 250 });
   });
 
+  it('reads cluster mode: nodes, password, and a hash-tagged prefix', () => {
+    const c = loadConfig(
+      {
+        ...good,
+        REDIS_CLUSTER_NODES: '10.0.0.5:7000,10.0.0.6:7001',
+        REDIS_PASSWORD: 'pw',
+        QUEUE_PREFIX: 'codes',
+      },
+      ['ingress'],
+    );
+    expect(redisTarget(c)).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: '10.0.0.5', port: 7000 },
+        { host: '10.0.0.6', port: 7001 },
+      ],
+      password: 'pw',
+    });
+    expect(c.QUEUE_PREFIX).toBe('{codes}');
+  });
+
   it.each([
     [{ REDIS_SENTINELS: '10.0.0.5' }, /REDIS_SENTINELS: '10.0.0.5' is not host:port/],
     [{ REDIS_SENTINELS: 'a:1,b:99999', REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINELS: 'b:99999'/],
@@ -100,6 +121,19 @@ describe('configuration from the environment', () => {
     [{ REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS/],
     [{ REDIS_PASSWORD: 'p' }, /REDIS_PASSWORD: only used with REDIS_SENTINELS/],
     [{ REDIS_MIN_REPLICAS_ACK: '-1' }, /REDIS_MIN_REPLICAS_ACK: /],
+    [
+      { REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINELS: 'b:26379', REDIS_SENTINEL_NAME: 'm' },
+      /REDIS_CLUSTER_NODES: set either REDIS_CLUSTER_NODES or REDIS_SENTINELS/,
+    ],
+    [
+      { REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://x:6379' },
+      /REDIS_URL: not used with REDIS_CLUSTER_NODES/,
+    ],
+    [
+      { REDIS_CLUSTER_NODES: 'a:7000', REDIS_MIN_REPLICAS_ACK: '1' },
+      /REDIS_MIN_REPLICAS_ACK: not supported with REDIS_CLUSTER_NODES/,
+    ],
+    [{ REDIS_CLUSTER_NODES: 'a' }, /REDIS_CLUSTER_NODES: 'a' is not host:port/],
     [{ REDIS_REPLICA_ACK_TIMEOUT_MS: 'soon' }, /REDIS_REPLICA_ACK_TIMEOUT_MS: /],
   ])('names the Redis variable at fault in %o', (env, message) => {
     expect(() => loadConfig({ ...good, ...env }, ['ingress'])).toThrow(message);
