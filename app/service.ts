@@ -71,6 +71,19 @@ export async function startService(
   };
   metrics.setStuckThresholds(stuckAfterMs);
   const resources = new ResourceStack();
+  const topology = redisTarget(config);
+  // Which Redis, when it is not the one REDIS_URL names (addresses only: no password).
+  if (topology.kind === 'sentinel') {
+    logger.info(
+      { sentinels: topology.sentinels, name: topology.name },
+      'redis: Sentinel mode (REDIS_URL not used)',
+    );
+  } else if (topology.kind === 'cluster') {
+    logger.info(
+      { nodes: topology.nodes, prefix: config.QUEUE_PREFIX },
+      'redis: cluster mode (REDIS_URL not used)',
+    );
+  }
   try {
     const metricsPort = await exposeMetrics(metrics, config, logger, resources);
     const workers = roles.includes('worker')

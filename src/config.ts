@@ -83,6 +83,7 @@ const envSchema = z.object({
     z.coerce.number<string | undefined>().int().min(0).max(65535).optional(),
   ),
   HOST: z.string().default('0.0.0.0'),
+  /** One Redis server; not used when REDIS_SENTINELS or REDIS_CLUSTER_NODES is set. */
   REDIS_URL: z
     .string()
     .url()
@@ -299,14 +300,12 @@ export const workerConfig = (config: Config): WorkerConfig =>
 export const clusterPrefix = (prefix: string): string => `{${prefix}}`;
 
 /** What is wrong with the Redis topology settings taken together (one line each). */
-function redisTopologyProblems(d: Config, env: NodeJS.ProcessEnv): string[] {
+function redisTopologyProblems(d: Config): string[] {
   const problems: string[] = [];
-  const urlGiven = (env.REDIS_URL ?? '').trim() !== '';
   if (d.REDIS_CLUSTER_NODES) {
     if (d.REDIS_SENTINELS) {
       problems.push('REDIS_CLUSTER_NODES: set either REDIS_CLUSTER_NODES or REDIS_SENTINELS');
     }
-    if (urlGiven) problems.push('REDIS_URL: not used with REDIS_CLUSTER_NODES; set one of the two');
     if (d.REDIS_MIN_REPLICAS_ACK > 0) {
       problems.push(
         'REDIS_MIN_REPLICAS_ACK: not supported with REDIS_CLUSTER_NODES (0 there; see docs/deployment.md)',
@@ -316,9 +315,6 @@ function redisTopologyProblems(d: Config, env: NodeJS.ProcessEnv): string[] {
   if (d.REDIS_SENTINELS) {
     if (!d.REDIS_SENTINEL_NAME) {
       problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set (the master group)');
-    }
-    if (urlGiven) {
-      problems.push('REDIS_URL: not used with REDIS_SENTINELS; set one of the two');
     }
   } else {
     if (d.REDIS_SENTINEL_NAME) {
@@ -399,7 +395,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
     if (d.NOTIFY_WEBHOOK_URL && !d.NOTIFY_WEBHOOK_SECRET) {
       problems.push('NOTIFY_WEBHOOK_SECRET: required when NOTIFY_WEBHOOK_URL is set');
     }
-    problems.push(...redisTopologyProblems(d, env));
+    problems.push(...redisTopologyProblems(d));
     for (const role of roles) {
       for (const key of requiredByRole[role]) {
         if (parsed.data[key] === undefined) problems.push(`${key}: required for the ${role}`);

@@ -36,10 +36,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     {
       PORT: '0',
       HOST: '127.0.0.1',
-      // Sentinel and cluster modes take no REDIS_URL (both would be a configuration error).
-      ...(overrides.REDIS_SENTINELS || overrides.REDIS_CLUSTER_NODES
-        ? {}
-        : { REDIS_URL: testRedisUrl() }),
+      REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: `t${randomUUID().slice(0, 8)}`,
       LOG_LEVEL: 'debug',
       SHUTDOWN_DRAIN_MS: '0',

@@ -114,20 +114,12 @@ describe('configuration from the environment', () => {
     [{ REDIS_SENTINELS: '10.0.0.5' }, /REDIS_SENTINELS: '10.0.0.5' is not host:port/],
     [{ REDIS_SENTINELS: 'a:1,b:99999', REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINELS: 'b:99999'/],
     [{ REDIS_SENTINELS: 'a:26379' }, /REDIS_SENTINEL_NAME: required when REDIS_SENTINELS/],
-    [
-      { REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'm', REDIS_URL: 'redis://x:6379' },
-      /REDIS_URL: not used with REDIS_SENTINELS/,
-    ],
     [{ REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS/],
     [{ REDIS_PASSWORD: 'p' }, /REDIS_PASSWORD: only used with REDIS_SENTINELS/],
     [{ REDIS_MIN_REPLICAS_ACK: '-1' }, /REDIS_MIN_REPLICAS_ACK: /],
     [
       { REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINELS: 'b:26379', REDIS_SENTINEL_NAME: 'm' },
       /REDIS_CLUSTER_NODES: set either REDIS_CLUSTER_NODES or REDIS_SENTINELS/,
-    ],
-    [
-      { REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://x:6379' },
-      /REDIS_URL: not used with REDIS_CLUSTER_NODES/,
     ],
     [
       { REDIS_CLUSTER_NODES: 'a:7000', REDIS_MIN_REPLICAS_ACK: '1' },
