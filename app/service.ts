@@ -37,6 +37,9 @@ import { storeKeys } from '../src/store/keys';
 import { LockCodeRegistry } from '../src/store/lock-codes';
 import { startWorkers } from '../workers/start';
 
+/** Connections the ingress writes deliveries on when it waits for replicas (see startService). */
+const DURABLE_WRITE_CONNECTIONS = 4;
+
 export interface RunningService {
   /** The HTTP port (ingress, or the worker's health port). */
   port: number;
@@ -107,17 +110,22 @@ export async function startService(
         replicas: config.REDIS_MIN_REPLICAS_ACK,
         timeoutMs: config.REDIS_REPLICA_ACK_TIMEOUT_MS,
       };
-      let durable: { redis: Redis; ack: typeof ack } | undefined;
+      let durable: { redis: Redis; ack: typeof ack; inboxLanes: Redis[] } | undefined;
       if (ack.replicas > 0) {
-        const writes = createDurableWriteConnection(settings, ack, 'ingress-writes');
-        writes.on('error', (err) =>
-          logger.debug({ err: err.message }, 'ingress writes redis error'),
-        );
-        resources.defer('ingress writes redis', () => closeConnection(writes));
-        durable = { redis: writes, ack };
+        // A few, so deliveries' batches and their WAITs overlap (WAIT blocks its connection);
+        // the first also carries the API's writes.
+        const lanes = Array.from({ length: DURABLE_WRITE_CONNECTIONS }, (_, i) => {
+          const writes = createDurableWriteConnection(settings, ack, `ingress-writes-${i}`);
+          writes.on('error', (err) =>
+            logger.debug({ err: err.message }, 'ingress writes redis error'),
+          );
+          resources.defer(`ingress writes redis ${i}`, () => closeConnection(writes));
+          return writes;
+        });
+        durable = { redis: lanes[0]!, ack, inboxLanes: lanes };
       }
       if (!(await waitUntilReady(redis, 5000))) logger.warn('Redis is not reachable yet');
-      if (durable) await waitUntilReady(durable.redis, 5000);
+      for (const lane of durable?.inboxLanes ?? []) await waitUntilReady(lane, 5000);
       port = await startHttpRole(
         ingressOnly,
         { logger, metrics, lifecycle, redis, durable, resources },

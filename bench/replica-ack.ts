@@ -13,6 +13,8 @@ export interface ReplicaAckOptions {
   connections: number;
   /** REDIS_REPLICA_ACK_TIMEOUT_MS of the ACK=1 ingress. */
   ackTimeoutMs: number;
+  /** Open-loop at this many requests per second (`--rate`): p99 at equal load. */
+  rate?: number;
 }
 
 export interface ReplicaAckFigures {
@@ -26,6 +28,7 @@ export interface ReplicaAckFigures {
 
 export interface ReplicaAckReport {
   connections: number;
+  rate?: number;
   rounds: Record<string, LoadResult>[];
   median: { ack0: ReplicaAckFigures; ack1: ReplicaAckFigures };
   /** Medians over rounds of ACK=1 over ACK=0, measured within each round. */
@@ -86,6 +89,7 @@ export async function benchReplicaAck(
           connections: opts.connections,
           warmupS: opts.warmupS,
           durationS: opts.durationS,
+          rate: opts.rate,
         });
         round[name] = result;
         log(
@@ -109,6 +113,7 @@ export async function benchReplicaAck(
   });
   return {
     connections: opts.connections,
+    ...(opts.rate ? { rate: opts.rate } : {}),
     rounds,
     median: { ack0: fig('ack0'), ack1: fig('ack1') },
     ratios: {

@@ -33,7 +33,7 @@ export async function startIngress(opts: {
   redis: Redis;
   /** With REDIS_MIN_REPLICAS_ACK > 0: the connection deliveries are written on, and the
    *  replicas each batch must reach (`WAIT` on that connection) before its 2xx. */
-  durable?: { redis: Redis; ack: ReplicaAck };
+  durable?: { redis: Redis; ack: ReplicaAck; inboxLanes?: Redis[] };
   /** Where the ingress registers what it starts, to be released last-in first-out. */
   resources: ResourceStack;
   logger: Logger;
@@ -48,7 +48,7 @@ export async function startIngress(opts: {
 }): Promise<Ingress> {
   const { config, logger, metrics, lifecycle, redis, resources } = opts;
   const inbox = new EventInbox(
-    opts.durable?.redis ?? redis,
+    opts.durable?.inboxLanes ?? opts.durable?.redis ?? redis,
     config.QUEUE_PREFIX,
     config.WEBHOOK_DEDUPE_TTL_MS,
     config.REDIS_COMMAND_TIMEOUT_MS,
@@ -71,10 +71,9 @@ export async function startIngress(opts: {
 
   const redisReady: ReadinessCheck = async () => {
     if (redis.status !== 'ready') return { ok: false, reason: `redis ${redis.status}` };
-    const durable = opts.durable?.redis;
-    if (durable && durable.status !== 'ready') {
-      return { ok: false, reason: `redis (writes) ${durable.status}` };
-    }
+    const durable = opts.durable ? [opts.durable.redis, ...(opts.durable.inboxLanes ?? [])] : [];
+    const down = durable.find((c) => c.status !== 'ready');
+    if (down) return { ok: false, reason: `redis (writes) ${down.status}` };
     await withTimeout(redis.ping(), config.REDIS_COMMAND_TIMEOUT_MS, 'redis ping');
     return { ok: true };
   };

@@ -31,20 +31,31 @@ interface Pending {
  */
 export class EventInbox {
   readonly queue: Queue<SeamEventJob>;
-  private readonly connection: Redis;
+  /** One queue per connection: a batch goes out on the next one in turn (see `lanes`). */
+  private readonly lanes: { queue: Queue<SeamEventJob>; connection: Redis; inFlight: number }[];
   private pending: Pending[] = [];
   private flushScheduled = false;
 
   constructor(
-    connection: Redis,
+    /**
+     * Where batches are written. Several connections only matter with replicas to wait for:
+     * `WAIT` blocks the connection it runs on, so with one connection each batch would wait
+     * for the previous batch's `WAIT`; with several, batches and their `WAIT`s overlap.
+     */
+    connection: Redis | Redis[],
     prefix: string,
     private readonly dedupeTtlMs: number,
     private readonly timeoutMs: number,
     /** Replicas that must have a batch before its deliveries are answered (see below). */
     private readonly ack: ReplicaAck = { replicas: 0, timeoutMs: 0 },
   ) {
-    this.connection = connection;
-    this.queue = catalogQueue('events', connection, prefix);
+    const connections = Array.isArray(connection) ? connection : [connection];
+    this.lanes = connections.map((c) => ({
+      connection: c,
+      queue: catalogQueue('events', c, prefix),
+      inFlight: 0,
+    }));
+    this.queue = this.lanes[0]!.queue;
   }
 
   add(job: SeamEventJob): Promise<EnqueueOutcome> {
@@ -65,7 +76,10 @@ export class EventInbox {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
-    const write = this.queue.addBulk(
+    // The lane with the fewest batches in flight (an idle one when there is one).
+    const lane = this.lanes.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    lane.inFlight += 1;
+    const write = lane.queue.addBulk(
       batch.map((p) => ({
         name: p.job.event_type,
         data: p.job,
@@ -77,10 +91,14 @@ export class EventInbox {
     // the connection before it, a deduplicated add included (its script writes the
     // `deduplicated` event, after the write it found). Without enough replicas in time, every
     // delivery of the batch gets a 503 and Svix retries it.
-    const written = withTimeout(write, this.timeoutMs, 'queue add').then(async (jobs) => {
-      await confirmReplicated(this.connection, this.ack);
-      return jobs;
-    });
+    const written = withTimeout(write, this.timeoutMs, 'queue add')
+      .then(async (jobs) => {
+        await confirmReplicated(lane.connection, this.ack);
+        return jobs;
+      })
+      .finally(() => {
+        lane.inFlight -= 1;
+      });
     written.then(
       (jobs) => {
         // A deduplicated add answers with the id of the job already there.
@@ -93,6 +111,6 @@ export class EventInbox {
   }
 
   close(): Promise<void> {
-    return this.queue.close();
+    return Promise.all(this.lanes.map((l) => l.queue.close())).then(() => undefined);
   }
 }

@@ -5,8 +5,8 @@
  * --sentinel`, generated configs), an ingress process and a worker process that find Redis
  * through the sentinels (REDIS_SENTINELS, no REDIS_URL). A Svix-like sender posts authentic
  * deliveries, 16 at a time, re-sending any non-2xx or broken answer with the same svix-id.
- * Mid-burst the replica stalls for two seconds (SIGSTOP: as under load or a network blip) and
- * the primary is SIGKILLed during the stall; Sentinel promotes the replica, and the old primary
+ * Mid-burst the replica stalls for two seconds (SIGSTOP, and its replication link dropped by the
+ * primary: as under load or a network blip) and the primary is SIGKILLed during the stall; Sentinel promotes the replica, and the old primary
  * is started again once the promotion is seen (as an orchestrator would), rejoining as a
  * replica.
  *
@@ -20,6 +20,9 @@
  * 5,000).
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
 import { freePort } from '../../devkit/redis';
 import { startSentinelGroup, type SentinelGroup } from '../../devkit/sentinel';
 import { newWebhookSecret } from '../../devkit/svix';
@@ -81,6 +84,12 @@ describe.each([
   });
 
   afterAll(async () => {
+    // The processes' own lines, for a run that went wrong.
+    mkdirSync(path.resolve(__dirname, '../../test-output/reliability'), { recursive: true });
+    writeFileSync(
+      path.resolve(__dirname, `../../test-output/reliability/sentinel-failover-ack${ack}.log`),
+      `${watch.lines().join('\n')}\n`,
+    );
     const exits = await Promise.all([stopProcess(ingress), stopProcess(worker)]);
     await group?.close();
     expect(exits).toEqual([0, 0]);
@@ -114,6 +123,12 @@ describe.each([
         if (acked === STALL_AFTER && !chaos) {
           chaos = (async () => {
             replica.signal('SIGSTOP');
+            // The replication link breaks too (the blip): what the primary takes from now on
+            // stays on it. Without this, what it had written to the socket could still reach
+            // the stalled replica from the kernel's buffers, and the loss would be luck.
+            const onPrimary = new Redis(primary.url);
+            await onPrimary.call('CLIENT', 'KILL', 'TYPE', 'replica');
+            onPrimary.disconnect();
             await sleep(KILL_INTO_STALL_MS);
             ackedBeforeKill = acks;
             await primary.stop({ hard: true });
