@@ -66,8 +66,16 @@ export function targetOf(s: ConnectionSettings): RedisTarget {
  * what they were before Sentinel support (nothing here applies to them).
  *
  * - ioredis asks the sentinels for the current master at every (re)connect, and checks the
- *   server it reached says `role:master`; `failoverDetector` also subscribes to the sentinels'
- *   `+switch-master`, so a promotion is followed at once, not at the next broken socket.
+ *   server it reached says `role:master`. A dead primary breaks the socket; until the sentinels
+ *   promote a replica they still name the dead one, the connect fails and is retried, and the
+ *   first connect after the promotion reaches the new primary. A demoted primary that is still
+ *   alive has its clients killed by Sentinel (`CLIENT KILL TYPE normal` with its REPLICAOF), so
+ *   they reconnect too.
+ * - ioredis's `failoverDetector` (subscribe to `+switch-master`) stays off: its message can
+ *   arrive while the connection is between two connect attempts (asking a sentinel), and its
+ *   disconnect then ends that connection for good ("Connection is closed." on every command,
+ *   seen in test/reliability/sentinel-failover.test.ts: an ingress that never accepted a
+ *   delivery again).
  * - A command answered READONLY was sent to a server that is now a replica (the old primary,
  *   demoted, or a promotion in progress): the connection is dropped and made again through the
  *   sentinels. `1` = reconnect and fail the command (never resend it: the caller answers 503
@@ -80,7 +88,7 @@ function topologyOptions(target: RedisTarget & { kind: 'sentinel' }): RedisOptio
     role: 'master',
     ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
     ...(target.password ? { password: target.password } : {}),
-    failoverDetector: true,
+    failoverDetector: false,
     // All sentinels unreachable: keep asking (ioredis's default gives up after a while).
     sentinelRetryStrategy: (times) => Math.min(times * 100, 2000),
     reconnectOnError: (err) => (/^READONLY\b/.test(err.message) ? 1 : false),
