@@ -56,11 +56,13 @@ export function channelsFor(
 }
 
 /** Not sent now, to be tried again: the code is not set on Seam yet, or another sender holds
- *  the claim (`busy`: that sender's outcome decides, not this job's). */
+ *  the claim (`busy`: that sender's outcome decides, not this job's; `leaseLeftMs` is how long
+ *  its lease still runs, after which the claim is free again if that sender died). */
 export class NotificationNotReady extends Error {
   constructor(
     message: string,
     readonly busy = false,
+    readonly leaseLeftMs = 0,
   ) {
     super(message);
     this.name = 'NotificationNotReady';
@@ -98,8 +100,13 @@ export async function notifyGuest(
     await recordSent(deps, gc.id, job, allChannels, contact);
     return 'skipped';
   }
-  if (claim === 'busy')
-    throw new NotificationNotReady('another worker is sending this notification', true);
+  if (claim === 'busy') {
+    throw new NotificationNotReady(
+      'another worker is sending this notification',
+      true,
+      await deps.claims.leaseLeftMs(key),
+    );
+  }
 
   try {
     const code = await deps.seam.getAccessCode(job.access_code_id);
