@@ -31,6 +31,7 @@ import { DeviceCache } from '../src/seam/device-cache';
 import { GuestCodeStore } from '../src/store/guest-codes';
 import { storeKeys } from '../src/store/keys';
 import { LockCodeRegistry } from '../src/store/lock-codes';
+import { NotifyChannelRegistry } from '../src/store/notify-channels';
 import { startWorkers } from '../workers/start';
 
 export interface RunningService {
@@ -161,6 +162,8 @@ async function startHttpRole(
     config.DEVICE_CACHE_TTL_MS,
   );
   const limits = createRateLimits({ config, metrics, logger });
+  // What the workers announced they can send through (they may run in other processes).
+  const notifyChannels = new NotifyChannelRegistry(redis, storeKeys(prefix).notifyChannels);
   const routers: Router[] = config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : [];
   routers.push(
     guestCodeRoutes({
@@ -173,6 +176,7 @@ async function startHttpRole(
         queues,
         lockCodes: new LockCodeRegistry(redis, storeKeys(prefix).lockCodes),
         now: () => new Date(),
+        notifyChannels: () => notifyChannels.live(Date.now()),
       },
       limits,
     }),

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'bullmq';
 import type { WorkerConfig } from '../src/config';
 import type { GuestCode } from '../src/domain/guest-code';
+import type { NotifyChannel } from '../src/domain/notification-channel';
 import { channelsFor, type NotifyDeps } from '../src/flows/notify-guest';
 import type { ReconcileDeps } from '../src/flows/reconcile';
 import type { ReadinessCheck } from '../src/process/readiness';
@@ -22,6 +23,7 @@ import { IgnoredEvents } from '../src/store/ignored-events';
 import { LockCodeRegistry } from '../src/store/lock-codes';
 import { storeKeys } from '../src/store/keys';
 import { NotificationClaims } from '../src/store/notification-claims';
+import { NotifyChannelRegistry } from '../src/store/notify-channels';
 import { DeviceRateLimiter } from '../src/store/rate-limiter';
 import { withTimeout } from '../src/util/timeout';
 import { seamBackoff } from './backoff';
@@ -224,7 +226,21 @@ export async function startWorkers(opts: {
     { every: config.RECONCILE_SWEEP_INTERVAL_MS },
     { name: 'sweep', opts: JOB_CATALOG.sweep.options },
   );
-  logger.info({ queues: workers.map((w) => w.name) }, 'workers started');
+  // Tell API processes (which may run without these settings) how guests can be reached.
+  const configured: NotifyChannel[] = [
+    ...(email ? (['email'] as const) : []),
+    ...(webhook ? (['webhook'] as const) : []),
+  ];
+  const announcing = new NotifyChannelRegistry(redis, keys.notifyChannels).keepAnnouncing(
+    configured,
+    (err) =>
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'could not announce the notification channels',
+      ),
+  );
+  resources.defer('channel announcement', async () => announcing.stop());
+  logger.info({ queues: workers.map((w) => w.name), channels: configured }, 'workers started');
 
   const readiness: Record<string, ReadinessCheck> = {
     redis: async () => {
