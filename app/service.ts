@@ -24,6 +24,7 @@ import { catalogQueue, WorkQueues } from '../src/queues/producers';
 import {
   closeConnection,
   createRequestPathConnection,
+  reportRedisWaits,
   waitUntilReady,
 } from '../src/redis/connections';
 import { createSeamGateway } from '../src/seam/client';
@@ -84,7 +85,12 @@ export async function startService(
       );
       redis.on('error', (err) => logger.debug({ err: err.message }, 'ingress redis error'));
       resources.defer('ingress redis', () => closeConnection(redis));
-      if (!(await waitUntilReady(redis, 5000))) logger.warn('Redis is not reachable yet');
+      // The workers' connection reports waits for Redis when they run in this process.
+      if (!workers) {
+        const waits = reportRedisWaits(redis, { url: config.REDIS_URL, logger });
+        resources.defer('redis wait report', async () => waits.stop());
+      }
+      await waitUntilReady(redis, 5000);
       port = await startHttpRole(
         ingressOnly,
         { logger, metrics, lifecycle, redis, resources },

@@ -15,7 +15,12 @@ import type { ResourceStack } from '../src/process/resource-stack';
 import { JOB_CATALOG, QUEUE_KEYS, type QueueKey } from '../src/queues/catalog';
 import { FAILED_JOB_RETENTION_SECONDS } from '../src/queues/options';
 import { catalogQueue, WorkQueues } from '../src/queues/producers';
-import { closeConnection, createWorkerConnection } from '../src/redis/connections';
+import {
+  closeConnection,
+  createWorkerConnection,
+  isConnectionError,
+  reportRedisWaits,
+} from '../src/redis/connections';
 import { createSeamGateway } from '../src/seam/client';
 import { AccessCodeFreshness } from '../src/store/access-code-freshness';
 import { GuestCodeStore } from '../src/store/guest-codes';
@@ -57,6 +62,9 @@ export async function startWorkers(opts: {
   const redis = createWorkerConnection(settings, 'worker');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'worker redis error'));
   resources.defer('worker redis', () => closeConnection(redis));
+  // One line per interval while Redis cannot be reached, not one per attempt and worker.
+  const waits = reportRedisWaits(redis, { url: config.REDIS_URL, logger });
+  resources.defer('redis wait report', async () => waits.stop());
   const prefix = config.QUEUE_PREFIX;
   const keys = storeKeys(prefix);
   const now = () => new Date();
@@ -197,7 +205,12 @@ export async function startWorkers(opts: {
       // (creates adopt, notifications are claimed), so a stalled job is simply run again.
       maxStalledCount: STALLS_BEFORE_FAILING,
     });
-    worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
+    worker.on('error', (err) =>
+      // Redis not there (yet): the waiting line says so once per interval.
+      isConnectionError(err)
+        ? logger.debug({ queue: name, err: err.message }, 'worker error')
+        : logger.warn({ queue: name, err: err.message }, 'worker error'),
+    );
     worker.on('failed', (job, err) =>
       logger.warn(
         { queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
