@@ -8,6 +8,7 @@ import {
   type Role,
 } from '../src/config';
 import { createHttpApp } from '../src/http/app';
+import { deviceRoutes } from '../src/http/device-routes';
 import { guestCodeRoutes } from '../src/http/guest-code-routes';
 import { healthRoutes, readinessProbe } from '../src/http/health-routes';
 import { metricsRoutes, startMetricsListener } from '../src/http/metrics-routes';
@@ -187,6 +188,7 @@ async function startHttpRole(
       limits,
     }),
   );
+  routers.push(deviceRoutes({ token: config.API_TOKEN, seam, limits }));
   const ingress = await startIngress({
     config,
     logger,
