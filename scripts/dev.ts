@@ -10,11 +10,13 @@
  *   PORT       the service's port on 127.0.0.1 (default 3000; 0 for a free one)
  *   REDIS_URL  use this Redis instead of a private one
  *   LOG_LEVEL  the service's log level on stderr (default warn)
+ * Any other variable of the service's configuration is passed on (e.g. STUCK_WAITING_MS=60000);
+ * the Seam, token, channel and Redis settings are the ones made here.
  */
 import pino from 'pino';
 import { startService } from '../app/service';
 import { removeDir, startPrivateRedis } from '../devkit/redis';
-import { loadConfig } from '../src/config';
+import { CONFIG_VARIABLES, loadConfig } from '../src/config';
 import { REDACT_PATHS } from '../src/logger';
 import { ResourceStack } from '../src/process/resource-stack';
 import { newApiToken, startLocalChannels, tryCommand } from '../sim/local-channels';
@@ -37,8 +39,13 @@ async function main(): Promise<void> {
   resources.defer('notification channels', () => channels.close());
 
   const apiToken = newApiToken();
+  // Any other setting of the service may be given in the environment (e.g. STUCK_WAITING_MS).
+  const passed = Object.fromEntries(
+    CONFIG_VARIABLES.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]),
+  );
   const config = loadConfig(
     {
+      ...passed,
       NODE_ENV: 'development',
       PORT: env.PORT ?? '3000',
       HOST: '127.0.0.1',
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
   console.log(`service ready at ${base}`);
   console.log(`API_TOKEN=${apiToken}`);
   console.log(
-    'locks:      GET /v1/devices (igloohome: device1, device2; dormakaba: device3, device4)',
+    `locks:      GET /v1/devices (igloohome: ${sim.devices.igloohome.join(', ')}; dormakaba: ${sim.devices.dormakaba.join(', ')})`,
   );
   console.log('try:');
   console.log(`  ${tryCommand(base, apiToken, sim.devices.igloohome[0])}`);
