@@ -373,6 +373,7 @@ export function guestCodeRoutes(opts: {
         lockCodes: opts.deps.lockCodes,
         queues: opts.deps.queues,
         now,
+        notifyChannels: opts.deps.notifyChannels,
       },
       id,
       parsed.data,

@@ -70,6 +70,29 @@ describe('a guest the workers cannot reach', () => {
       expect(res.status).toBe(202);
       expect(await s.store.getByReference('reach-with-email')).toBeDefined();
     });
+
+    it('refuses a change of guest that leaves only a phone (PATCH), changing nothing', async () => {
+      const created = await s.api('/v1/guest-codes', {
+        body: {
+          device_id: s.sim.devices.igloohome[1],
+          reference: 'reach-patch',
+          guest: { name: 'Lin', email: 'lin@example.com' },
+          ...hourlyWindow(40, 20),
+        },
+      });
+      expect(created.status).toBe(202);
+      const id = created.body.guest_code.id as string;
+      const res = await s.api(`/v1/guest-codes/${id}`, {
+        method: 'PATCH',
+        body: { guest: { name: 'Lin', phone: '+1 212 555 0100' } },
+      });
+      expect(res.status).toBe(422);
+      expect(res.body.error.code).toBe('guest_unreachable');
+      expect((await s.store.get(id))?.request.guest).toEqual({
+        name: 'Lin',
+        email: 'lin@example.com',
+      });
+    });
   });
 
   describe('workers with the webhook channel', () => {
