@@ -36,8 +36,6 @@ export const RULE_VIOLATION_DESCRIPTIONS = {
   igloohome_one_time_use_slot_limit:
     'igloohome: the lock already has 5 one-time-use codes starting in this hour',
   igloohome_pin_limit: 'igloohome: the lock holds 199 codes still valid when this one would start',
-  guest_unreachable:
-    'the guest has no email and the workers have no NOTIFY_WEBHOOK_URL: nothing could tell them',
 } as const satisfies Record<string, string>;
 
 export type RuleViolationCode = keyof typeof RULE_VIOLATION_DESCRIPTIONS;
