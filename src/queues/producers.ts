@@ -93,15 +93,21 @@ export class WorkQueues {
    * One job per guest code, access code and channel; an operator's resend `n` gets a job of its
    * own (the first one may still sit in the failed set), and the notification claim, which is
    * per guest code, access code and channel, keeps the send single across all of them.
+   *
+   * Its job may already sit in the failed set with the guest code still `set`: the give-up
+   * that would have ended it `undelivered` never got written (a crash, Redis gone at that
+   * moment). Adding the same id again would then do nothing for the week failed jobs are
+   * kept, so that job is put back to work: the sweeper's reconcile of every `set` code queues
+   * its notification again, and the guest is not left untold.
    */
-  enqueueGuestNotification(
+  async enqueueGuestNotification(
     guestCodeId: string,
     accessCodeId: string,
     channel: NotifyChannel,
     resend?: number,
     reference?: string,
   ): Promise<unknown> {
-    return this.notify.add(
+    const job = await this.notify.add(
       labelled(`guest-${channel}`, reference),
       {
         kind: 'guest',
@@ -115,6 +121,13 @@ export class WorkQueues {
         jobId: `notify-${guestCodeId}-${accessCodeId}-${channel}${resend ? `-r${resend}` : ''}`,
       },
     );
+    if (await job.isFailed()) {
+      // Two reconciles may race to it: only the one that lost finds it no longer failed.
+      await job.retry('failed', { resetAttemptsMade: true }).catch(async (err: unknown) => {
+        if (await job.isFailed()) throw err;
+      });
+    }
+    return job;
   }
 
   /** One alert per guest code and `key` (default: the failure code). */

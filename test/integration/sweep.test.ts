@@ -119,24 +119,27 @@ async function following(
   const gc = guestCode();
   await h.store.createIfAbsent(gc, { at: gc.created_at, type: 'requested', message: 'test' });
   return (await h.store.update(gc.id, (cur) => ({
-    record: {
-      ...cur,
-      status,
-      active_access_code_id: accessCodeId,
-      access_codes: [
-        {
-          access_code_id: accessCodeId,
-          generation: 0,
-          status: 'unset',
-          errors: [],
-          superseded: false,
-          created_at: cur.created_at,
-        },
-      ],
+    result: undefined,
+    write: {
+      record: {
+        ...cur,
+        status,
+        active_access_code_id: accessCodeId,
+        access_codes: [
+          {
+            access_code_id: accessCodeId,
+            generation: 0,
+            status: 'unset',
+            errors: [],
+            superseded: false,
+            created_at: cur.created_at,
+          },
+        ],
+      },
+      timeline: [],
+      indexAccessCodes: [accessCodeId],
     },
-    timeline: [],
-    indexAccessCodes: [accessCodeId],
-  })))!;
+  })))!.record;
 }
 
 const reconcileReasons = async (h: Harness, accessCodeId: string): Promise<string[]> =>
