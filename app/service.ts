@@ -8,6 +8,7 @@ import {
   type Role,
 } from '../src/config';
 import { createHttpApp } from '../src/http/app';
+import { deviceRoutes } from '../src/http/device-routes';
 import { guestCodeRoutes } from '../src/http/guest-code-routes';
 import { healthRoutes, readinessProbe } from '../src/http/health-routes';
 import { metricsRoutes, startMetricsListener } from '../src/http/metrics-routes';
@@ -24,6 +25,7 @@ import { catalogQueue, WorkQueues } from '../src/queues/producers';
 import {
   closeConnection,
   createRequestPathConnection,
+  reportRedisWaits,
   waitUntilReady,
 } from '../src/redis/connections';
 import { createSeamGateway } from '../src/seam/client';
@@ -31,6 +33,7 @@ import { DeviceCache } from '../src/seam/device-cache';
 import { GuestCodeStore } from '../src/store/guest-codes';
 import { storeKeys } from '../src/store/keys';
 import { LockCodeRegistry } from '../src/store/lock-codes';
+import { NotifyChannelRegistry } from '../src/store/notify-channels';
 import { startWorkers } from '../workers/start';
 
 export interface RunningService {
@@ -83,7 +86,12 @@ export async function startService(
       );
       redis.on('error', (err) => logger.debug({ err: err.message }, 'ingress redis error'));
       resources.defer('ingress redis', () => closeConnection(redis));
-      if (!(await waitUntilReady(redis, 5000))) logger.warn('Redis is not reachable yet');
+      // The workers' connection reports waits for Redis when they run in this process.
+      if (!workers) {
+        const waits = reportRedisWaits(redis, { url: config.REDIS_URL, logger });
+        resources.defer('redis wait report', async () => waits.stop());
+      }
+      await waitUntilReady(redis, 5000);
       port = await startHttpRole(
         ingressOnly,
         { logger, metrics, lifecycle, redis, resources },
@@ -161,6 +169,8 @@ async function startHttpRole(
     config.DEVICE_CACHE_TTL_MS,
   );
   const limits = createRateLimits({ config, metrics, logger });
+  // What the workers announced they can send through (they may run in other processes).
+  const notifyChannels = new NotifyChannelRegistry(redis, storeKeys(prefix).notifyChannels);
   const routers: Router[] = config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : [];
   routers.push(
     guestCodeRoutes({
@@ -173,10 +183,12 @@ async function startHttpRole(
         queues,
         lockCodes: new LockCodeRegistry(redis, storeKeys(prefix).lockCodes),
         now: () => new Date(),
+        notifyChannels: () => notifyChannels.live(Date.now()),
       },
       limits,
     }),
   );
+  routers.push(deviceRoutes({ token: config.API_TOKEN, seam, limits }));
   const ingress = await startIngress({
     config,
     logger,

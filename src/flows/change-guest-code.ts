@@ -1,5 +1,6 @@
 import { lockProfileFromDevice, type DeviceFacts } from '../domain/device-profile';
 import type { GuestCode } from '../domain/guest-code';
+import { unreachableGuest, type NotifyChannel } from '../domain/notification-channel';
 import { decideLockLimits, lockClaimFor } from '../domain/lock-limits';
 import { planOfflineCode, type CodePlan, type RuleViolation } from '../domain/rules';
 import {
@@ -24,6 +25,8 @@ export interface ChangeGuestCodeDeps {
     enqueueWindowChanged(guestCodeId: string, change: number): Promise<unknown>;
   };
   now: () => Date;
+  /** The channels the workers announced (undefined: none announced); absent: not checked. */
+  notifyChannels?: () => Promise<readonly NotifyChannel[] | undefined>;
 }
 
 export type ChangeOutcome =
@@ -79,6 +82,12 @@ export async function changeGuestCode(
             ? last.note
             : 'Nothing to change: the guest code already has these values.',
       };
+    }
+
+    // A new contact nothing would reach is refused, as at POST.
+    if (deps.notifyChannels && JSON.stringify(next.guest) !== JSON.stringify(effective.guest)) {
+      const unreachable = unreachableGuest(next.guest, await deps.notifyChannels());
+      if (unreachable) return { kind: 'rejected', violations: [unreachable] };
     }
 
     let plan: CodePlan = basePlan;
