@@ -9,6 +9,7 @@ import {
   type Role,
 } from '../src/config';
 import { createHttpApp } from '../src/http/app';
+import { deviceRoutes } from '../src/http/device-routes';
 import { guestCodeRoutes } from '../src/http/guest-code-routes';
 import { healthRoutes, readinessProbe } from '../src/http/health-routes';
 import { metricsRoutes, startMetricsListener } from '../src/http/metrics-routes';
@@ -27,6 +28,7 @@ import {
   confirmReplicated,
   createDurableWriteConnection,
   createRequestPathConnection,
+  reportRedisWaits,
   waitUntilReady,
   type ReplicaAck,
 } from '../src/redis/connections';
@@ -35,6 +37,7 @@ import { DeviceCache } from '../src/seam/device-cache';
 import { GuestCodeStore } from '../src/store/guest-codes';
 import { storeKeys } from '../src/store/keys';
 import { LockCodeRegistry } from '../src/store/lock-codes';
+import { NotifyChannelRegistry } from '../src/store/notify-channels';
 import { startWorkers } from '../workers/start';
 
 /** Connections the ingress writes deliveries on when it waits for replicas (see startService). */
@@ -124,7 +127,16 @@ export async function startService(
         });
         durable = { redis: lanes[0]!, ack, inboxLanes: lanes };
       }
-      if (!(await waitUntilReady(redis, 5000))) logger.warn('Redis is not reachable yet');
+      // The workers' connection reports waits for Redis when they run in this process.
+      if (!workers) {
+        const waits = reportRedisWaits(redis, {
+          url: config.REDIS_URL,
+          target: redisTarget(config),
+          logger,
+        });
+        resources.defer('redis wait report', async () => waits.stop());
+      }
+      await waitUntilReady(redis, 5000);
       for (const lane of durable?.inboxLanes ?? []) await waitUntilReady(lane, 5000);
       port = await startHttpRole(
         ingressOnly,
@@ -213,6 +225,8 @@ async function startHttpRole(
     config.DEVICE_CACHE_TTL_MS,
   );
   const limits = createRateLimits({ config, metrics, logger });
+  // What the workers announced they can send through (they may run in other processes).
+  const notifyChannels = new NotifyChannelRegistry(redis, storeKeys(prefix).notifyChannels);
   const routers: Router[] = config.METRICS_PORT === undefined ? [metricsRoutes(metrics)] : [];
   routers.push(
     guestCodeRoutes({
@@ -225,11 +239,13 @@ async function startHttpRole(
         queues,
         lockCodes: new LockCodeRegistry(writes, storeKeys(prefix).lockCodes),
         now: () => new Date(),
+        notifyChannels: () => notifyChannels.live(Date.now()),
       },
       limits,
       ...(durable ? { confirmWrites: () => confirmReplicated(durable.redis, durable.ack) } : {}),
     }),
   );
+  routers.push(deviceRoutes({ token: config.API_TOKEN, seam, limits }));
   const ingress = await startIngress({
     config,
     logger,

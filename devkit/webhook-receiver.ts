@@ -24,7 +24,7 @@ export interface Receiver {
 /** Listens on 127.0.0.1 at a free port; `path` is only what its URL shows (any path is taken). */
 export async function startReceiver(
   secret: string,
-  opts: { path?: string } = {},
+  opts: { path?: string; onReceive?: (entry: Received) => void } = {},
 ): Promise<Receiver> {
   const verifier = new Webhook(secret);
   const received: Received[] = [];
@@ -56,6 +56,7 @@ export async function startReceiver(
       received.push(entry);
       res.statusCode = receiver.respond(received.length - 1, entry);
       res.end();
+      opts.onReceive?.(entry);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

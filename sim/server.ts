@@ -91,7 +91,10 @@ export async function startFrontServer(opts: FrontServerOptions): Promise<FrontS
 
     const route = opts.routes[url.pathname];
     if (!route) {
-      proxy(req, raw, res);
+      // Request faults apply to the fake's own routes too (e.g. /devices/list).
+      const fault = opts.faults.takeRequestError(url.pathname);
+      if (fault) send(res, createErrorResponse(fault));
+      else proxy(req, raw, res);
       return;
     }
     const workspaceId = authenticate(opts.db, req.headers.authorization);

@@ -6,7 +6,7 @@
  * sim.url })` at it.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { createFake, type Fake } from '@seamapi/fake-seam-connect';
 import { createRoutes, type CreateRequestLog } from './api';
 import { CodeStore, type AccessCodeStatus, type SimAccessCode } from './codes';
@@ -86,6 +86,27 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/**
+ * Runs `start` with every `listen(port, callback)` that names no host bound to 127.0.0.1.
+ * Seam's fake calls `server.listen(port, cb)`, which listens on every interface, and offers no
+ * host option: the simulator (no auth on /_sim, a known API key) must be reachable from this
+ * machine only. Restored as soon as `start` settles.
+ */
+async function onLoopback<T>(start: () => Promise<T>): Promise<T> {
+  const original = net.Server.prototype.listen;
+  net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+    if (typeof args[0] === 'number' && (args.length === 1 || typeof args[1] === 'function')) {
+      args.splice(1, 0, '127.0.0.1');
+    }
+    return (original as (...a: unknown[]) => net.Server).apply(this, args);
+  } as typeof original;
+  try {
+    return await start();
+  } finally {
+    net.Server.prototype.listen = original;
+  }
+}
+
 export const SIMULATOR_DEFAULTS = {
   settingAfterMs: 200,
   setAfterMs: 500,
@@ -130,7 +151,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
 
   // The fake's server reports the port it was asked for: with 0, read the real one.
-  const fakeServer = await fake.startServer({ port: 0 });
+  const fakeServer = await onLoopback(() => fake.startServer({ port: 0 }));
   const fakePort = (fakeServer.server.address() as AddressInfo).port;
 
   // The control routes need the finished simulator, which needs the server first.

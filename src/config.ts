@@ -396,6 +396,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
       problems.push('NOTIFY_WEBHOOK_SECRET: required when NOTIFY_WEBHOOK_URL is set');
     }
     problems.push(...redisTopologyProblems(d));
+    // A worker with no way to tell a guest would leave every code `set` and the guest silent.
+    if (roles.includes('worker') && !d.SMTP_URL && !d.NOTIFY_WEBHOOK_URL) {
+      problems.push(
+        'SMTP_URL or NOTIFY_WEBHOOK_URL: a worker needs at least one notification channel (set SMTP_URL for guest emails, NOTIFY_WEBHOOK_URL for the booking system, or both)',
+      );
+    }
     for (const role of roles) {
       for (const key of requiredByRole[role]) {
         if (parsed.data[key] === undefined) problems.push(`${key}: required for the ${role}`);

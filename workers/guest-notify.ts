@@ -1,4 +1,4 @@
-import { UnrecoverableError } from 'bullmq';
+import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { GuestCode } from '../src/domain/guest-code';
 import type { NotifyChannel } from '../src/domain/notification-channel';
 import {
@@ -12,16 +12,22 @@ import {
 import { isNotificationError } from '../src/notify/errors';
 import type { Handler } from './handler';
 
+/** Past the lease's end: the holder's own last write (sent, or released) has landed by then. */
+const AFTER_LEASE_MS = 250;
+
 /**
  * `guest-notify`: tell a guest (or the operators, for an alert). A permanent refusal (an SMTP
  * 5xx, a 4xx from the receiver other than 408/429) is not retried: BullMQ's UnrecoverableError
  * fails the job at once. When a guest's notification gives up (that, or its last attempt
  * failed), the guest code ends `undelivered` and an alert goes out. A job that found another
- * sender holding the claim gives up nothing: that sender's outcome decides.
+ * sender holding the claim gives up nothing and spends no attempt: it waits until that
+ * sender's lease runs out, then looks again. Counting those waits as attempts let a job spend
+ * them all inside the lease of a worker that had died holding the claim; the job then failed
+ * with nobody left to send, and the guest code stayed `set` (found by the AOF crash test).
  */
 export const guestNotifyHandler =
   (deps: NotifyDeps, channels: (gc: GuestCode) => NotifyChannel[]): Handler<'notify'> =>
-  async (data, job) => {
+  async (data, job, token) => {
     try {
       if (data.kind === 'alert') return await sendAlert(deps, data);
       if (data.kind === 'window_changed') return await sendWindowChanged(deps, data);
@@ -30,7 +36,11 @@ export const guestNotifyHandler =
       const permanent = isNotificationError(err) && !err.retryable;
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const someoneElseSends = err instanceof NotificationNotReady && err.busy;
-      if (data.kind === 'guest' && (permanent || lastAttempt) && !someoneElseSends) {
+      if (someoneElseSends) {
+        await job.moveToDelayed(Date.now() + err.leaseLeftMs + AFTER_LEASE_MS, token);
+        throw new DelayedError();
+      }
+      if (data.kind === 'guest' && (permanent || lastAttempt)) {
         const reason = err instanceof Error ? err.message : 'unknown failure';
         await giveUpNotifying(
           deps,

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'bullmq';
 import { redisTarget, type WorkerConfig } from '../src/config';
 import type { GuestCode } from '../src/domain/guest-code';
+import type { NotifyChannel } from '../src/domain/notification-channel';
 import { channelsFor, type NotifyDeps } from '../src/flows/notify-guest';
 import type { ReconcileDeps } from '../src/flows/reconcile';
 import type { ReadinessCheck } from '../src/process/readiness';
@@ -14,7 +15,12 @@ import type { ResourceStack } from '../src/process/resource-stack';
 import { JOB_CATALOG, QUEUE_KEYS, type QueueKey } from '../src/queues/catalog';
 import { FAILED_JOB_RETENTION_SECONDS } from '../src/queues/options';
 import { catalogQueue, WorkQueues } from '../src/queues/producers';
-import { closeConnection, createWorkerConnection } from '../src/redis/connections';
+import {
+  closeConnection,
+  createWorkerConnection,
+  isConnectionError,
+  reportRedisWaits,
+} from '../src/redis/connections';
 import { createSeamGateway } from '../src/seam/client';
 import { AccessCodeFreshness } from '../src/store/access-code-freshness';
 import { GuestCodeStore } from '../src/store/guest-codes';
@@ -22,6 +28,7 @@ import { IgnoredEvents } from '../src/store/ignored-events';
 import { LockCodeRegistry } from '../src/store/lock-codes';
 import { storeKeys } from '../src/store/keys';
 import { NotificationClaims } from '../src/store/notification-claims';
+import { NotifyChannelRegistry } from '../src/store/notify-channels';
 import { DeviceRateLimiter } from '../src/store/rate-limiter';
 import { withTimeout } from '../src/util/timeout';
 import { seamBackoff } from './backoff';
@@ -58,6 +65,9 @@ export async function startWorkers(opts: {
   const redis = createWorkerConnection(settings, 'worker');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'worker redis error'));
   resources.defer('worker redis', () => closeConnection(redis));
+  // One line per interval while Redis cannot be reached, not one per attempt and worker.
+  const waits = reportRedisWaits(redis, { url: config.REDIS_URL, target: settings.target, logger });
+  resources.defer('redis wait report', async () => waits.stop());
   const prefix = config.QUEUE_PREFIX;
   const keys = storeKeys(prefix);
   const now = () => new Date();
@@ -198,7 +208,12 @@ export async function startWorkers(opts: {
       // (creates adopt, notifications are claimed), so a stalled job is simply run again.
       maxStalledCount: STALLS_BEFORE_FAILING,
     });
-    worker.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'worker error'));
+    worker.on('error', (err) =>
+      // Redis not there (yet): the waiting line says so once per interval.
+      isConnectionError(err)
+        ? logger.debug({ queue: name, err: err.message }, 'worker error')
+        : logger.warn({ queue: name, err: err.message }, 'worker error'),
+    );
     worker.on('failed', (job, err) =>
       logger.warn(
         { queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
@@ -227,7 +242,21 @@ export async function startWorkers(opts: {
     { every: config.RECONCILE_SWEEP_INTERVAL_MS },
     { name: 'sweep', opts: JOB_CATALOG.sweep.options },
   );
-  logger.info({ queues: workers.map((w) => w.name) }, 'workers started');
+  // Tell API processes (which may run without these settings) how guests can be reached.
+  const configured: NotifyChannel[] = [
+    ...(email ? (['email'] as const) : []),
+    ...(webhook ? (['webhook'] as const) : []),
+  ];
+  const announcing = new NotifyChannelRegistry(redis, keys.notifyChannels).keepAnnouncing(
+    configured,
+    (err) =>
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'could not announce the notification channels',
+      ),
+  );
+  resources.defer('channel announcement', async () => announcing.stop());
+  logger.info({ queues: workers.map((w) => w.name), channels: configured }, 'workers started');
 
   const readiness: Record<string, ReadinessCheck> = {
     redis: async () => {

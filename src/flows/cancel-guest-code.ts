@@ -1,4 +1,5 @@
 import { guestWindow, type GuestCode } from '../domain/guest-code';
+import { cancel } from '../domain/transitions';
 import type { GuestCodeStore } from '../store/guest-codes';
 
 export interface CancelOutcome {
@@ -16,14 +17,7 @@ export async function cancelGuestCode(
   deps: { store: GuestCodeStore; now: () => Date },
   id: string,
 ): Promise<CancelOutcome | undefined> {
-  const record = await deps.store.update(id, (cur) => {
-    if (cur.status === 'cancelled') return undefined;
-    const at = deps.now().toISOString();
-    return {
-      record: { ...cur, status: 'cancelled', cancelled_at: at, updated_at: at },
-      timeline: [{ at, type: 'cancelled', message: `cancelled (was ${cur.status})` }],
-    };
-  });
+  const record = (await deps.store.update(id, (cur) => cancel(cur, deps.now())))?.record;
   if (!record) return undefined;
   const created = record.access_codes.length > 0 || record.create_in_flight !== undefined;
   const told = record.notifications.length > 0;

@@ -1,17 +1,15 @@
 import { lockProfileFromDevice, type DeviceFacts } from '../domain/device-profile';
-import type { GuestCode, StayChange } from '../domain/guest-code';
+import type { GuestCode } from '../domain/guest-code';
+import { unreachableGuest, type NotifyChannel } from '../domain/notification-channel';
 import { decideLockLimits, lockClaimFor } from '../domain/lock-limits';
 import { planOfflineCode, type CodePlan, type RuleViolation } from '../domain/rules';
 import {
-  applyStayChange,
-  currentWindow,
-  describeChange,
   mergeStayPatch,
   sameCode,
   windowFieldsDiffer,
-  type ChangeEnding,
   type StayPatch,
 } from '../domain/stay-change';
+import { requestStayChange } from '../domain/transitions';
 import { SeamCallError } from '../seam/client';
 import type { GuestCodeStore } from '../store/guest-codes';
 import type { LockCodeRegistry } from '../store/lock-codes';
@@ -27,6 +25,8 @@ export interface ChangeGuestCodeDeps {
     enqueueWindowChanged(guestCodeId: string, change: number): Promise<unknown>;
   };
   now: () => Date;
+  /** The channels the workers announced (undefined: none announced); absent: not checked. */
+  notifyChannels?: () => Promise<readonly NotifyChannel[] | undefined>;
 }
 
 export type ChangeOutcome =
@@ -84,6 +84,12 @@ export async function changeGuestCode(
       };
     }
 
+    // A new contact nothing would reach is refused, as at POST.
+    if (deps.notifyChannels && JSON.stringify(next.guest) !== JSON.stringify(effective.guest)) {
+      const unreachable = unreachableGuest(next.guest, await deps.notifyChannels());
+      if (unreachable) return { kind: 'rejected', violations: [unreachable] };
+    }
+
     let plan: CodePlan = basePlan;
     if (windowFieldsDiffer(effective, next)) {
       const planned = await planChange(deps, current, next);
@@ -94,68 +100,26 @@ export async function changeGuestCode(
     const window = !sameCode(plan, current.plan);
     const contact = JSON.stringify(next.guest) !== JSON.stringify(current.request.guest);
 
-    let stale = false;
-    let applied: ChangeEnding | undefined;
-    let note = '';
-    let waits = false;
-    const saved = await deps.store.update(id, (cur) => {
-      applied = undefined;
-      // Planned against `current`: anything applied or waiting since makes it stale.
-      stale =
-        fingerprint(cur.pending_change?.request ?? cur.request) !== fingerprint(effective) ||
-        fingerprint(cur.request) !== fingerprint(current.request) ||
-        !sameCode(cur.plan, current.plan) ||
-        notChangeable(cur) !== undefined;
-      if (stale) return undefined;
-      const now = deps.now();
-      const at = now.toISOString();
-      // A new window waits for the creation in flight (it must be recorded first); so does
-      // anything asked after a change that already waits. A contact alone applies at once.
-      waits = cur.create_in_flight !== undefined && (window || cur.pending_change !== undefined);
-      if (!window && !contact && cur.pending_change) {
-        // Back to what is applied: the waiting change is withdrawn.
-        note = 'The waiting change is withdrawn: the stay stays as it is.';
-        const { pending_change: _withdrawn, ...rest } = cur;
-        return {
-          record: { ...rest, updated_at: at },
-          timeline: [{ at, type: 'change_withdrawn', message: note }],
-        };
-      }
-      note = describeChange(cur, { window, contact }, plan, { waits, guest: next.guest });
-      const n = Math.max(cur.changes?.at(-1)?.n ?? 0, cur.pending_change?.change.n ?? 0) + 1;
-      const change: StayChange = {
-        n,
-        fingerprint: print,
-        at,
-        window,
-        contact,
-        note,
-        ...(window
-          ? {
-              from: currentWindow(cur),
-              to: { starts_at: plan.starts_at, ends_at: plan.ends_at },
-            }
-          : {}),
-      };
-      if (waits) {
-        return {
-          record: { ...cur, pending_change: { change, request: next, plan }, updated_at: at },
-          timeline: [
-            {
-              at,
-              type: 'change_waits',
-              message: `change ${n} waits for the creation in flight to finish`,
-            },
-          ],
-        };
-      }
-      applied = applyStayChange(cur, { change, request: next, plan }, now);
-      return { record: applied.record, timeline: applied.timeline };
-    });
-    if (!saved) return { kind: 'not_found' };
-    if (stale) continue;
+    // Planned against `current`: anything applied or waiting since makes it stale.
+    const stale = (cur: GuestCode) =>
+      fingerprint(cur.pending_change?.request ?? cur.request) !== fingerprint(effective) ||
+      fingerprint(cur.request) !== fingerprint(current.request) ||
+      !sameCode(cur.plan, current.plan) ||
+      notChangeable(cur) !== undefined;
+    const done = await deps.store.update(id, (cur) =>
+      stale(cur)
+        ? { result: undefined }
+        : requestStayChange(
+            cur,
+            { window, contact, request: next, plan, fingerprint: print },
+            deps.now(),
+          ),
+    );
+    if (!done) return { kind: 'not_found' };
+    if (!done.result) continue;
+    const { applied, note, waits } = done.result;
     await followChange(deps, id, applied);
-    return { kind: 'changed', record: saved, note, newCode: window, waits };
+    return { kind: 'changed', record: done.record, note, newCode: window, waits };
   }
   throw new Error(`guest code ${id} kept changing while a change was applied`);
 }

@@ -1,14 +1,12 @@
-import {
-  carriesTag,
-  creationTag,
-  seamCodeName,
-  type GuestCode,
-  type TrackedAccessCode,
-} from '../domain/guest-code';
+import { carriesTag, creationTag, seamCodeName, type GuestCode } from '../domain/guest-code';
 import type { Manufacturer } from '../domain/device-profile';
-import { storedWindowDifference } from '../domain/lifecycle';
 import { decideLockLimits, lockClaimFor } from '../domain/lock-limits';
-import { applyStayChange, type ChangeEnding } from '../domain/stay-change';
+import type { ChangeEnding } from '../domain/stay-change';
+import {
+  failCreation as failCreationOf,
+  recordCreatedCode,
+  startCreation,
+} from '../domain/transitions';
 import type { Logger } from '../logger';
 import { SeamCallError, type SeamAccessCode, type SeamGateway } from '../seam/client';
 import type { GuestCodeStore } from '../store/guest-codes';
@@ -105,31 +103,16 @@ export async function createSeamCode(
     }
   }
 
-  const marked = await store.update(gc.id, (cur) => {
-    if (cur.status !== 'requested' || cur.generation !== job.generation) return undefined;
-    const at = deps.now().toISOString();
-    return {
-      record: {
-        ...cur,
-        create_attempts: cur.create_attempts + 1,
-        create_in_flight: { generation: job.generation, since: at },
-        updated_at: at,
-      },
-      timeline: [
-        {
-          at,
-          type: 'create_attempt',
-          message: `asking Seam to create the code (attempt ${cur.create_attempts + 1})`,
-        },
-      ],
-    };
-  });
-  if (!marked || marked.status !== 'requested' || marked.generation !== job.generation) {
+  const started = await store.update(gc.id, (cur) =>
+    startCreation(cur, job.generation, deps.now()),
+  );
+  if (!started?.result) {
     // Nothing was sent (e.g. the stay changed meanwhile): the place claimed is given back.
     if (claim) await deps.lockCodes.release(gc.device.device_id, tag);
     return { kind: 'skipped', reason: 'changed while starting' };
   }
 
+  const marked = started.record;
   const plan = marked.plan;
   // Exactly what the plan says goes to Seam: the stay's own strings when no rounding is needed,
   // the rounded window otherwise (records from before seam_request existed: the plan's window).
@@ -214,58 +197,11 @@ async function record(
   code: SeamAccessCode,
   how: 'created' | 'adopted',
 ): Promise<CreateOutcome> {
-  let change: ChangeEnding | undefined;
-  const saved = await deps.store.update(gc.id, (cur) => {
-    change = undefined;
-    if (cur.access_codes.some((c) => c.access_code_id === code.access_code_id)) return undefined;
-    const at = deps.now().toISOString();
-    const tracked: TrackedAccessCode = {
-      access_code_id: code.access_code_id,
-      generation: cur.generation,
-      status: 'unset',
-      errors: [],
-      superseded: false,
-      created_at: at,
-      // What Seam stored, from its answer; the reconcile queued below compares it with the plan.
-      ...(code.starts_at !== undefined ? { starts_at: code.starts_at } : {}),
-      ...(code.ends_at !== undefined ? { ends_at: code.ends_at } : {}),
-    };
-    const { create_in_flight: _done, ...rest } = cur;
-    const differs = storedWindowDifference(cur, code.starts_at, code.ends_at);
-    const made: GuestCode = {
-      ...rest,
-      // A booking cancelled while the create was in flight keeps its (valid) code on record.
-      status: cur.status === 'cancelled' ? 'cancelled' : 'waiting',
-      access_codes: [...cur.access_codes, tracked],
-      active_access_code_id: code.access_code_id,
-      updated_at: at,
-    };
-    const entries = [
-      {
-        at,
-        type: how,
-        message:
-          how === 'created'
-            ? 'Seam created the offline code; waiting for it to be set'
-            : 'found the code a previous attempt created; adopted it instead of creating another',
-        access_code_id: code.access_code_id,
-      },
-      ...(differs
-        ? [{ at, type: 'stored_window', message: differs, access_code_id: code.access_code_id }]
-        : []),
-    ];
-    // A change that waited for this creation applies now, in the same write: the code just
-    // made is kept (as a previous code, valid until its end) and the new window's is queued.
-    if (made.pending_change && made.status !== 'cancelled') {
-      change = applyStayChange(made, made.pending_change, deps.now());
-      return {
-        record: change.record,
-        timeline: [...entries, ...change.timeline],
-        indexAccessCodes: [code.access_code_id],
-      };
-    }
-    return { record: made, timeline: entries, indexAccessCodes: [code.access_code_id] };
-  });
+  const done = await deps.store.update(gc.id, (cur) =>
+    recordCreatedCode(cur, code, how, deps.now()),
+  );
+  const change = done?.result.change;
+  const saved = done?.record;
   await followChange(deps, gc.id, change);
   // Events may have arrived before the index existed: read the code's state once now.
   if (saved && (saved.status === 'waiting' || change)) {
@@ -296,26 +232,9 @@ export async function failCreation(
   guestCodeId: string,
   reason: { code: string; message: string; seam_request_id?: string },
 ): Promise<GuestCode | undefined> {
-  let change: ChangeEnding | undefined;
-  const saved = await deps.store.update(guestCodeId, (cur) => {
-    change = undefined;
-    if (cur.status !== 'requested') return undefined;
-    const at = deps.now().toISOString();
-    const { create_in_flight: _gone, ...rest } = cur;
-    const failed = `creation failed: ${reason.code}: ${reason.message}`;
-    // A change that waited for this creation goes ahead: its window gets its own code.
-    if (rest.pending_change) {
-      change = applyStayChange(rest, rest.pending_change, deps.now());
-      return {
-        record: change.record,
-        timeline: [{ at, type: 'create_failed', message: failed }, ...change.timeline],
-      };
-    }
-    return {
-      record: { ...rest, status: 'failed', failure: { ...reason, at }, updated_at: at },
-      timeline: [{ at, type: 'failed', message: failed }],
-    };
-  });
-  await followChange(deps, guestCodeId, change);
-  return saved;
+  const done = await deps.store.update(guestCodeId, (cur) =>
+    failCreationOf(cur, reason, deps.now()),
+  );
+  await followChange(deps, guestCodeId, done?.result.change);
+  return done?.record;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { giveUpNotification, UNDELIVERED } from '../domain/endings';
 import { guestWindow, notifiedThrough, type GuestCode } from '../domain/guest-code';
 import type { DeliveryChannel, NotifyChannel } from '../domain/notification-channel';
+import { ending, recordNotification } from '../domain/transitions';
 import type { Logger } from '../logger';
 import type { EmailSender } from '../notify/email';
 import { composeGuestMessage } from '../notify/guest-message';
@@ -56,11 +57,13 @@ export function channelsFor(
 }
 
 /** Not sent now, to be tried again: the code is not set on Seam yet, or another sender holds
- *  the claim (`busy`: that sender's outcome decides, not this job's). */
+ *  the claim (`busy`: that sender's outcome decides, not this job's; `leaseLeftMs` is how long
+ *  its lease still runs, after which the claim is free again if that sender died). */
 export class NotificationNotReady extends Error {
   constructor(
     message: string,
     readonly busy = false,
+    readonly leaseLeftMs = 0,
   ) {
     super(message);
     this.name = 'NotificationNotReady';
@@ -98,8 +101,13 @@ export async function notifyGuest(
     await recordSent(deps, gc.id, job, allChannels, contact);
     return 'skipped';
   }
-  if (claim === 'busy')
-    throw new NotificationNotReady('another worker is sending this notification', true);
+  if (claim === 'busy') {
+    throw new NotificationNotReady(
+      'another worker is sending this notification',
+      true,
+      await deps.claims.leaseLeftMs(key),
+    );
+  }
 
   try {
     const code = await deps.seam.getAccessCode(job.access_code_id);
@@ -223,42 +231,16 @@ async function recordSent(
   allChannels: NotifyChannel[] | ((gc: GuestCode) => NotifyChannel[]),
   contact: number,
 ): Promise<void> {
-  await deps.store.update(guestCodeId, (cur) => {
-    const sentTo = (n: GuestCode['notifications'][number], ch: string) =>
-      n.access_code_id === job.access_code_id && n.channel === ch && (n.contact ?? 0) === contact;
-    if (cur.notifications.some((n) => sentTo(n, job.channel))) return undefined;
-    const at = deps.now().toISOString();
-    const notifications = [
-      ...cur.notifications,
-      {
-        access_code_id: job.access_code_id,
-        channel: job.channel,
-        at,
-        ...(contact > 0 ? { contact } : {}),
-      },
-    ];
-    const wanted = typeof allChannels === 'function' ? allChannels(cur) : allChannels;
-    const next = { ...cur, notifications };
-    const done = wanted.every((ch) => notifiedThrough(next, job.access_code_id, ch));
-    return {
-      record: {
-        ...cur,
-        notifications,
-        // A delivery that completes an undelivered one (it got through after all) ends it too.
-        status:
-          done && (cur.status === 'set' || cur.status === 'undelivered') ? 'notified' : cur.status,
-        updated_at: at,
-      },
-      timeline: [
-        {
-          at,
-          type: 'notified',
-          message: `guest told through ${job.channel}`,
-          access_code_id: job.access_code_id,
-        },
-      ],
-    };
-  });
+  const wanted = (gc: GuestCode) =>
+    typeof allChannels === 'function' ? allChannels(gc) : allChannels;
+  await deps.store.update(guestCodeId, (cur) =>
+    recordNotification(
+      cur,
+      { access_code_id: job.access_code_id, channel: job.channel, contact },
+      wanted,
+      deps.now(),
+    ),
+  );
 }
 
 /**
@@ -272,13 +254,11 @@ export async function giveUpNotifying(
   job: { guest_code_id: string; access_code_id: string; channel: NotifyChannel; resend?: number },
   reason: string,
 ): Promise<boolean> {
-  let gaveUp = false;
-  const gc = await deps.store.update(job.guest_code_id, (cur) => {
-    const ending = giveUpNotification(cur, { ...job, reason }, deps.now());
-    gaveUp = ending !== undefined;
-    return ending;
-  });
-  if (!gc || !gaveUp) return false;
+  const done = await deps.store.update(job.guest_code_id, (cur) =>
+    ending(giveUpNotification(cur, { ...job, reason }, deps.now())),
+  );
+  if (!done?.result) return false;
+  const gc = done.record;
   const message = gc.failure?.message ?? `${job.channel}: ${reason}`;
   deps.logger.error(
     { guestCodeId: gc.id, reference: gc.reference, channel: job.channel, failureCode: UNDELIVERED },

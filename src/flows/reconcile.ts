@@ -1,8 +1,5 @@
-import {
-  applySnapshot,
-  type AccessCodeSnapshot,
-  type ReplacementPolicy,
-} from '../domain/lifecycle';
+import type { AccessCodeSnapshot, ReplacementPolicy } from '../domain/lifecycle';
+import { applyAccessCodeSnapshot, beginReplacement } from '../domain/transitions';
 import { type GuestCode, type SeamStatus, SEAM_STATUS_ORDER } from '../domain/guest-code';
 import type { Logger } from '../logger';
 import type { NotifyChannel } from '../domain/notification-channel';
@@ -114,18 +111,15 @@ export async function reconcileAccessCode(
     }
   }
 
-  let decision: ReturnType<typeof applySnapshot> | undefined;
-  await deps.store.update(known.id, (cur) => {
-    decision = applySnapshot(cur, snap, deps.now(), deps.policy);
-    return decision.changed || decision.timeline.length > 0
-      ? { record: decision.record, timeline: decision.timeline }
-      : undefined;
-  });
-  if (!decision) {
+  const done = await deps.store.update(known.id, (cur) =>
+    applyAccessCodeSnapshot(cur, snap, deps.now(), deps.policy),
+  );
+  if (!done) {
     await deps.freshness.markFetched(accessCodeId, seenBeforeFetch);
     return 'unchanged';
   }
 
+  const decision = done.result;
   const gc = decision.record;
   const now = deps.now().getTime();
   for (const effect of decision.effects) {
@@ -182,38 +176,14 @@ async function replaceCode(
   failedAccessCodeId: string,
   reason: string,
 ): Promise<boolean> {
-  let replaced = false;
-  const updated = await deps.store.update(guestCodeId, (cur) => {
-    replaced = false;
-    if (cur.active_access_code_id !== failedAccessCodeId || cur.status !== 'waiting')
-      return undefined;
-    replaced = true;
-    const at = deps.now().toISOString();
-    return {
-      record: {
-        ...cur,
-        status: 'requested',
-        generation: cur.generation + 1,
-        replacements: cur.replacements + 1,
-        access_codes: cur.access_codes.map((c) =>
-          c.access_code_id === failedAccessCodeId ? { ...c, superseded: true } : c,
-        ),
-        updated_at: at,
-      },
-      timeline: [
-        {
-          at,
-          type: 'replacing',
-          message: `replacing the code (${reason}); replacement ${cur.replacements + 1}`,
-          access_code_id: failedAccessCodeId,
-        },
-      ],
-    };
-  });
+  const done = await deps.store.update(guestCodeId, (cur) =>
+    beginReplacement(cur, failedAccessCodeId, reason, deps.now()),
+  );
   // Only the write that made the replacement queues it: a concurrent one may have beaten us.
-  if (updated && replaced) {
-    deps.logger.warn({ guestCodeId, generation: updated.generation }, 'replacing a failed code');
-    await deps.queues.enqueueCreate(guestCodeId, updated.generation, updated.reference);
+  if (done?.result) {
+    const { generation, reference } = done.record;
+    deps.logger.warn({ guestCodeId, generation }, 'replacing a failed code');
+    await deps.queues.enqueueCreate(guestCodeId, generation, reference);
     return true;
   }
   return false;

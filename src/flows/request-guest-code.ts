@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { unreachableGuest, type NotifyChannel } from '../domain/notification-channel';
 import { lockProfileFromDevice, type DeviceFacts } from '../domain/device-profile';
 import { requestedGuestCode, type GuestCode, type GuestCodeRequest } from '../domain/guest-code';
 import { decideLockLimits, lockClaimFor } from '../domain/lock-limits';
@@ -21,6 +22,8 @@ export interface RequestGuestCodeDeps {
     enqueueCreate(guestCodeId: string, generation: number, reference?: string): Promise<unknown>;
   };
   now: () => Date;
+  /** The channels the workers announced (undefined: none announced); absent: not checked. */
+  notifyChannels?: () => Promise<readonly NotifyChannel[] | undefined>;
 }
 
 export type RequestOutcome =
@@ -60,6 +63,12 @@ export async function requestGuestCode(
   const print = fingerprint(req);
   const known = await deps.store.getByReference(req.reference);
   if (known) return answerForExisting(deps, known, print);
+
+  // A guest nothing would tell is refused before anything is spent (POST's 422).
+  if (deps.notifyChannels) {
+    const unreachable = unreachableGuest(req.guest, await deps.notifyChannels());
+    if (unreachable) return { kind: 'rejected', violations: [unreachable] };
+  }
 
   let device: DeviceFacts;
   try {

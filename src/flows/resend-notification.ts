@@ -1,6 +1,6 @@
-import { requestResend } from '../domain/endings';
 import type { GuestCode } from '../domain/guest-code';
 import { NOTIFY_CHANNELS, type NotifyChannel } from '../domain/notification-channel';
+import { resend } from '../domain/transitions';
 import type { GuestCodeStore } from '../store/guest-codes';
 
 export interface ResendDeps {
@@ -35,12 +35,9 @@ export async function resendNotification(
   deps: ResendDeps,
   id: string,
 ): Promise<ResendOutcome | undefined> {
-  let decision: ReturnType<typeof requestResend> | undefined;
-  const record = await deps.store.update(id, (cur) => {
-    decision = requestResend(cur, NOTIFY_CHANNELS, deps.now());
-    return decision.kind === 'resend' ? decision.ending : undefined;
-  });
-  if (!record || !decision) return undefined;
+  const done = await deps.store.update(id, (cur) => resend(cur, NOTIFY_CHANNELS, deps.now()));
+  if (!done) return undefined;
+  const { record, result: decision } = done;
   if (decision.kind === 'not_possible') {
     return { kind: 'not_possible', record, reason: decision.reason };
   }

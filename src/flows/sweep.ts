@@ -1,5 +1,6 @@
 import { closeEndedStay, STAY_ENDED } from '../domain/endings';
 import type { GuestCode } from '../domain/guest-code';
+import { ending } from '../domain/transitions';
 import { CATCH_UP_EVENT_TYPES } from '../domain/seam-event';
 import { errorFields, type Logger } from '../logger';
 import type { SeamEventSummary, SeamGateway } from '../seam/client';
@@ -109,13 +110,9 @@ async function walkOpenCodes(deps: SweepDeps, report: SweepReport): Promise<void
 async function visit(deps: SweepDeps, gc: GuestCode, report: SweepReport): Promise<void> {
   if (closeEndedStay(gc, deps.now())) {
     // Checked on the page's copy first: only a code that looks over costs a write.
-    let closed = false;
-    const after = await deps.store.update(gc.id, (cur) => {
-      const ending = closeEndedStay(cur, deps.now());
-      closed = ending !== undefined;
-      return ending;
-    });
-    if (!after || !closed) return;
+    const done = await deps.store.update(gc.id, (cur) => ending(closeEndedStay(cur, deps.now())));
+    if (!done?.result) return;
+    const after = done.record;
     report.closed++;
     deps.logger.error(
       { guestCodeId: after.id, reference: after.reference, failureCode: STAY_ENDED },

@@ -6,6 +6,7 @@ import {
   type GuestCode,
   type TimelineEntry,
 } from '../domain/guest-code';
+import { GUEST_UNREACHABLE } from '../domain/notification-channel';
 import { RULE_VIOLATION_CODES } from '../domain/rules';
 import { cancelGuestCode } from '../flows/cancel-guest-code';
 import { changeGuestCode, type ChangeGuestCodeDeps } from '../flows/change-guest-code';
@@ -382,6 +383,7 @@ export function guestCodeRoutes(opts: {
         lockCodes: opts.deps.lockCodes,
         queues: opts.deps.queues,
         now,
+        notifyChannels: opts.deps.notifyChannels,
       },
       id,
       parsed.data,
@@ -487,4 +489,5 @@ export const DOCUMENTED_ERROR_CODES = [
   'seam_unavailable',
   'not_found',
   ...RULE_VIOLATION_CODES,
+  GUEST_UNREACHABLE,
 ];

@@ -1,6 +1,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { GUEST_CODE_STATUSES, SEAM_STATUS_ORDER } from '../domain/guest-code';
+import { GUEST_UNREACHABLE } from '../domain/notification-channel';
 import { PLAN_WARNING_CODES, RULE_VIOLATION_CODES } from '../domain/rules';
 import { checkLocale, TEMPLATE_LANGUAGES } from '../notify/templates';
 
@@ -470,7 +471,7 @@ export const validationErrorSchema = errorBodySchema(
 ).openapi('ValidationError');
 
 export const ruleViolationErrorSchema = errorBodySchema(
-  z.enum(RULE_VIOLATION_CODES as [string, ...string[]]),
+  z.enum([GUEST_UNREACHABLE, ...RULE_VIOLATION_CODES] as [string, ...string[]]),
   z.array(ruleViolationSchema).min(1),
 ).openapi('RuleViolationError', { description: '`error.code` is the first violation' });
 

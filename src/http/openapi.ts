@@ -21,6 +21,7 @@ import {
   stayPatchSchema,
   validationErrorSchema,
 } from './guest-code-schema';
+import { deviceAnswerSchema, deviceListSchema } from './device-schema';
 import { OUTBOUND_EVENT_TYPES } from '../notify/outbound-webhook';
 import { UNREADABLE_BODY_CODES } from './errors';
 import {
@@ -267,6 +268,40 @@ function buildDocument(): OpenAPIObject {
         resendNotPossibleError,
       ),
       503: answer('Redis cannot be reached now; retry', unavailableError, retryAfter),
+    },
+  });
+
+  registry.registerPath({
+    ...provisioning,
+    method: 'get',
+    path: '/v1/devices',
+    operationId: 'listDevices',
+    summary: "The workspace's igloohome and dormakaba Oracode locks, and what codes each can take",
+    description:
+      "Read from Seam on every call (all of Seam's pages of `/devices/list`, keeping `igloohome_lock` and `dormakaba_oracode_door`). `devices`: the locks that can take offline codes, with manufacturer, time zone, the kinds of codes they support and, for dormakaba Oracode, their time slots (names, local check-in and check-out). `not_capable`: locks of those makes that cannot, each with the `problem` POST /v1/guest-codes would answer. Use a lock's `device_id` in POST /v1/guest-codes.",
+    responses: {
+      200: answer('the locks', deviceListSchema),
+      ...apiCommon,
+      503: answer('Seam cannot be reached now; retry', unavailableError, retryAfter),
+    },
+  });
+
+  registry.registerPath({
+    ...provisioning,
+    method: 'get',
+    path: '/v1/devices/{id}',
+    operationId: 'getDevice',
+    summary: 'One lock: can it take offline codes, its zone, code kinds and time slots',
+    description:
+      'Any Seam device id of the workspace; a device that cannot take offline codes is answered 200 with `can_take_offline_codes: false` and the `problem`.',
+    request: {
+      params: z.object({ id: z.string().openapi({ description: 'the Seam device id' }) }),
+    },
+    responses: {
+      200: answer('the lock', deviceAnswerSchema),
+      ...apiCommon,
+      404: answer('Seam knows no such device', deviceNotFoundError),
+      503: answer('Seam cannot be reached now; retry', unavailableError, retryAfter),
     },
   });
 

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { NotifyChannel } from '../domain/notification-channel';
 import { JOB_CATALOG, type JobPayload, type QueueKey } from './catalog';
@@ -27,6 +27,24 @@ function labelled(name: string, reference: string | undefined): string {
 }
 
 /**
+ * A job that already sits in the failed set under this id is put back to work. The callers
+ * queue a job because its guest code still needs it (a creation for a code still `requested`,
+ * a notification for a code still `set`): its failure was never written to the guest code (a
+ * crash, Redis gone at that moment), and adding the same id again would do nothing for the week
+ * failed jobs are kept, leaving the guest code stuck. Each job is safe to run again (a creation
+ * adopts the code an earlier try made; a send goes through its claim).
+ */
+async function reviveIfFailed(job: Job): Promise<Job> {
+  if (await job.isFailed()) {
+    // Two callers may race to it: only the one that lost finds it no longer failed.
+    await job.retry('failed', { resetAttemptsMade: true }).catch(async (err: unknown) => {
+      if (await job.isFailed()) throw err;
+    });
+  }
+  return job;
+}
+
+/**
  * Producers for the work queues. Job ids carry the idempotency: the same guest code's
  * creation, or the same notification, is never queued twice while the first is still there.
  */
@@ -47,9 +65,14 @@ export class WorkQueues {
     this.notify = catalogQueue('notify', connection, prefix);
   }
 
-  /** `reference` (the booking's) only labels the job on the dashboard: name and data. */
-  enqueueCreate(guestCodeId: string, generation: number, reference?: string): Promise<unknown> {
-    return this.create.add(
+  /** `reference` (the booking's) only labels the job on the dashboard: name and data. The
+   *  sweeper queues the creation of every code still `requested` again (see reviveIfFailed). */
+  async enqueueCreate(
+    guestCodeId: string,
+    generation: number,
+    reference?: string,
+  ): Promise<unknown> {
+    const job = await this.create.add(
       labelled('create', reference),
       { guest_code_id: guestCodeId, generation, ...(reference ? { reference } : {}) },
       {
@@ -58,6 +81,7 @@ export class WorkQueues {
         backoff: SEAM_BACKOFF,
       },
     );
+    return reviveIfFailed(job);
   }
 
   /**
@@ -92,16 +116,18 @@ export class WorkQueues {
   /**
    * One job per guest code, access code and channel; an operator's resend `n` gets a job of its
    * own (the first one may still sit in the failed set), and the notification claim, which is
-   * per guest code, access code and channel, keeps the send single across all of them.
+   * per guest code, access code and channel, keeps the send single across all of them. The
+   * sweeper's reconcile of every code still `set` queues its notifications again (see
+   * reviveIfFailed): a give-up that was never written does not leave the guest untold.
    */
-  enqueueGuestNotification(
+  async enqueueGuestNotification(
     guestCodeId: string,
     accessCodeId: string,
     channel: NotifyChannel,
     resend?: number,
     reference?: string,
   ): Promise<unknown> {
-    return this.notify.add(
+    const job = await this.notify.add(
       labelled(`guest-${channel}`, reference),
       {
         kind: 'guest',
@@ -115,6 +141,7 @@ export class WorkQueues {
         jobId: `notify-${guestCodeId}-${accessCodeId}-${channel}${resend ? `-r${resend}` : ''}`,
       },
     );
+    return reviveIfFailed(job);
   }
 
   /** One alert per guest code and `key` (default: the failure code). */

@@ -286,3 +286,87 @@ export function redisRefusal(err: unknown): RedisRefusal | undefined {
 export function isRedisUnavailable(err: unknown): boolean {
   return redisRefusal(err) !== undefined;
 }
+
+/** Where a Redis URL points, for a log line: host:port, whether a password is set, TLS. Never
+ *  the password itself. */
+export function describeRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const host = u.hostname.startsWith('[') ? u.hostname : u.hostname || '127.0.0.1';
+    const port = u.port || '6379';
+    const auth = u.password ? 'with a password' : 'no password';
+    const db = u.pathname && u.pathname !== '/' ? `, db ${u.pathname.slice(1)}` : '';
+    return `${host}:${port} (${auth}${u.protocol === 'rediss:' ? ', TLS' : ''}${db})`;
+  } catch {
+    return '(an unreadable REDIS_URL)';
+  }
+}
+
+/** Where a topology's Redis is, for a log line (addresses only, never a password). */
+export function describeRedisTarget(target: RedisTarget): string {
+  const list = (nodes: HostPort[]) => nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  if (target.kind === 'sentinel') {
+    return `master group ${target.name} via sentinels ${list(target.sentinels)}`;
+  }
+  if (target.kind === 'cluster') return `cluster nodes ${list(target.nodes)}`;
+  return describeRedisUrl(target.url);
+}
+
+/** Errors that only say the connection is not there yet (logged by the waiting line instead). */
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    redisRefusal(err) === 'unreachable' ||
+    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ETIMEDOUT|ENETUNREACH|connect ETIMEDOUT|Connection is closed/.test(
+      err.message,
+    )
+  );
+}
+
+/**
+ * While `conn` cannot reach Redis, logs one line every `intervalMs`: `waiting for Redis at
+ * host:port (no password): <why>`, instead of an error per reconnect attempt and per worker;
+ * then one line when it is reachable (again).
+ */
+export function reportRedisWaits(
+  conn: Redis,
+  opts: {
+    /** The single server's URL, or the topology (`target` wins). */
+    url: string;
+    target?: RedisTarget;
+    logger: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+    intervalMs?: number;
+  },
+): { stop(): void } {
+  const where = opts.target ? describeRedisTarget(opts.target) : describeRedisUrl(opts.url);
+  const intervalMs = opts.intervalMs ?? 5000;
+  let timer: NodeJS.Timeout | undefined;
+  let lastError = 'not connected yet';
+  const line = () =>
+    opts.logger.warn({ redis: where }, `waiting for Redis at ${where}: ${lastError}`);
+  const onError = (err: Error) => {
+    lastError = err.message;
+    if (timer || conn.status === 'ready') return;
+    line();
+    timer = setInterval(() => {
+      if (conn.status !== 'ready') line();
+    }, intervalMs);
+    timer.unref();
+  };
+  const onReady = () => {
+    if (!timer) return;
+    clearInterval(timer);
+    timer = undefined;
+    opts.logger.info({ redis: where }, `Redis is reachable at ${where}`);
+  };
+  conn.on('error', onError);
+  conn.on('ready', onReady);
+  return {
+    stop: () => {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      conn.off('error', onError);
+      conn.off('ready', onReady);
+    },
+  };
+}

@@ -7,6 +7,7 @@ import {
   type TimelineEntry,
 } from '../domain/guest-code';
 import { storeKeys, type StoreKeys } from './keys';
+import type { Transition } from '../domain/transitions';
 
 /**
  * Guest code records in Redis. A record is one JSON document with a version; every write is
@@ -177,9 +178,6 @@ interface IndexRange {
   check: (gc: GuestCode) => boolean;
 }
 
-export type Mutation =
-  { record: GuestCode; timeline: TimelineEntry[]; indexAccessCodes?: string[] } | undefined;
-
 export class GuestCodeStore {
   private readonly keys: StoreKeys;
 
@@ -282,19 +280,21 @@ export class GuestCodeStore {
   }
 
   /**
-   * Read-modify-write with optimistic concurrency: `change` sees the current record and
-   * returns the new one (or undefined for no change); on a concurrent write it runs again.
+   * Read-modify-write with optimistic concurrency: `step` (a transition of src/domain) sees the
+   * current record and says what to write, if anything; on a concurrent write it runs again.
+   * Answers the record as it now is and the result of the run that counted (undefined when
+   * there is no such guest code).
    */
-  async update(
+  async update<R>(
     id: string,
-    change: (current: GuestCode) => Mutation,
+    step: (current: GuestCode) => Transition<R>,
     maxTries = 10,
-  ): Promise<GuestCode | undefined> {
+  ): Promise<{ record: GuestCode; result: R } | undefined> {
     for (let i = 0; i < maxTries; i++) {
       const current = await this.get(id);
       if (!current) return undefined;
-      const m = change(current);
-      if (!m) return current;
+      const { write: m, result } = step(current);
+      if (!m) return { record: current, result };
       const next: GuestCode = {
         ...m.record,
         status_since:
@@ -340,7 +340,7 @@ export class GuestCodeStore {
         isTerminal(next.status) ? '' : sinceMember(next),
         indexInfo(next),
       );
-      if (ok === 1) return next;
+      if (ok === 1) return { record: next, result };
     }
     throw new ConcurrentUpdateError(
       `guest code ${id} kept changing; gave up after ${maxTries} tries`,

@@ -27,6 +27,8 @@ export function storeKeys(prefix: string) {
     lockCodes: (deviceId: string) => `${prefix}:lock-codes:${deviceId}`,
     deviceCache: (deviceId: string) => `${prefix}:device:${deviceId}`,
     sweepCursor: `${prefix}:sweep:events-since`,
+    /** The notification channels the workers have: a hash channel -> announcement expiry (ms). */
+    notifyChannels: `${prefix}:notify-channels`,
   };
 }
 

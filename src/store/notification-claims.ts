@@ -38,6 +38,11 @@ export class NotificationClaims {
       'sent' | 'busy' | 'claimed';
   }
 
+  /** How long the current holder's lease still runs (0 when none is left or nobody holds it). */
+  async leaseLeftMs(key: string): Promise<number> {
+    return Math.max(0, await this.redis.pttl(key));
+  }
+
   async markSent(key: string): Promise<void> {
     await this.redis.set(key, 'sent', 'PX', this.sentTtlMs);
   }

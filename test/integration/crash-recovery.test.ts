@@ -20,10 +20,13 @@ import { eventually } from '../../devkit/eventually';
 import { API_TOKEN, hourlyWindow } from '../helpers/stack';
 import { LogSink, testConfig, testRedisUrl } from '../helpers/service';
 
-jest.setTimeout(60_000);
+jest.setTimeout(90_000);
 
 const ROOT = path.resolve(__dirname, '../..');
-const LEASE_MS = 2000;
+// Longer than all of a notification's retries together (8 attempts, at most 500 ms apart): the
+// second worker finds the dead worker's claim busy for several seconds, and must wait it out
+// rather than spend its attempts and fail with nobody left to send.
+const LEASE_MS = 8000;
 const STALLED_MS = 500;
 
 interface HoldingSmtp {

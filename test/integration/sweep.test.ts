@@ -8,6 +8,7 @@
  * workers: the jobs it queues are the end state) and the Seam simulator.
  */
 import { randomUUID } from 'node:crypto';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { requestedGuestCode, type GuestCode, type NewGuestCode } from '../../src/domain/guest-code';
 import { sweep, type SweepDeps, type SweepReport } from '../../src/flows/sweep';
@@ -16,6 +17,7 @@ import { createSeamGateway, type SeamGateway } from '../../src/seam/client';
 import { GuestCodeStore } from '../../src/store/guest-codes';
 import { storeKeys } from '../../src/store/keys';
 import { startSimulator, type Simulator } from '../../sim/simulator';
+import { eventually } from '../../devkit/eventually';
 import { LogSink, testConfig } from '../helpers/service';
 import { hourlyWindow } from '../helpers/stack';
 
@@ -119,24 +121,27 @@ async function following(
   const gc = guestCode();
   await h.store.createIfAbsent(gc, { at: gc.created_at, type: 'requested', message: 'test' });
   return (await h.store.update(gc.id, (cur) => ({
-    record: {
-      ...cur,
-      status,
-      active_access_code_id: accessCodeId,
-      access_codes: [
-        {
-          access_code_id: accessCodeId,
-          generation: 0,
-          status: 'unset',
-          errors: [],
-          superseded: false,
-          created_at: cur.created_at,
-        },
-      ],
+    result: undefined,
+    write: {
+      record: {
+        ...cur,
+        status,
+        active_access_code_id: accessCodeId,
+        access_codes: [
+          {
+            access_code_id: accessCodeId,
+            generation: 0,
+            status: 'unset',
+            errors: [],
+            superseded: false,
+            created_at: cur.created_at,
+          },
+        ],
+      },
+      timeline: [],
+      indexAccessCodes: [accessCodeId],
     },
-    timeline: [],
-    indexAccessCodes: [accessCodeId],
-  })))!;
+  })))!.record;
 }
 
 const reconcileReasons = async (h: Harness, accessCodeId: string): Promise<string[]> =>
@@ -348,5 +353,50 @@ describe('open guest codes whose stay is over', () => {
     expect(await h.queues.create.getJob(`create-${over.id}-0`)).toBeUndefined();
     expect((await sweep(h.deps())).closed).toBe(0);
     expect((await h.store.get(running.id))!.status).toBe('waiting');
+  });
+});
+
+describe('open guest codes whose job failed without the failure reaching the record', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  /** The job `id` of `queue` ends failed, as a worker whose last write was lost leaves it. */
+  async function failedJob(queue: Queue, id: string): Promise<void> {
+    const job = (await queue.getJob(id))!;
+    const connection = h.redis.duplicate({ maxRetriesPerRequest: null });
+    const worker = new Worker(
+      queue.name,
+      async (j) => {
+        if (j.id === id) throw new UnrecoverableError('worker lost its last write');
+        return 'other';
+      },
+      { connection, prefix: h.prefix, autorun: false },
+    );
+    worker.on('error', () => undefined);
+    void worker.run();
+    await eventually(async () => ((await job.isFailed()) ? true : undefined));
+    await worker.close();
+    connection.disconnect();
+  }
+
+  it('a code still requested gets its creation back to work', async () => {
+    const requested = guestCode();
+    await h.store.createIfAbsent(requested, {
+      at: requested.created_at,
+      type: 'requested',
+      message: 'test',
+    });
+    await h.queues.enqueueCreate(requested.id, 0);
+    await failedJob(h.queues.create, `create-${requested.id}-0`);
+    await h.redis.set(storeKeys(h.prefix).sweepCursor, new Date().toISOString());
+
+    const report = await sweep(h.deps());
+    expect(report.creationsQueued).toBe(1);
+    expect(await h.queues.create.getJobState(`create-${requested.id}-0`)).toBe('waiting');
   });
 });

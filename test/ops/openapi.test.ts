@@ -10,6 +10,7 @@ import type { Router } from 'express';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { deviceRoutes } from '../../src/http/device-routes';
 import { guestCodeRoutes } from '../../src/http/guest-code-routes';
 import { webhookRoutes } from '../../src/http/webhook-routes';
 import { eventually } from '../../devkit/eventually';
@@ -127,6 +128,7 @@ describe('OpenAPI document (GET /openapi.json)', () => {
     // Routes are registered when a router is built; its dependencies are only used per request.
     const routers = [
       guestCodeRoutes({ token: API_TOKEN, deps: {} as never, store: {} as never }),
+      deviceRoutes({ token: API_TOKEN, seam: {} as never }),
       webhookRoutes({
         secret: newWebhookSecret(),
         bodyLimitBytes: 1024,

@@ -60,6 +60,9 @@ describe('Redis restarted during 5,000 deliveries sent with Svix retries', () =>
       WORKER_STALLED_INTERVAL_MS: '5000',
       // The sender is one client IP: its 5,000 deliveries in seconds must not be rate limited.
       WEBHOOK_RATE_LIMIT: '0',
+      // A worker needs a channel; no code is ever set here (Seam is unreachable), none is used.
+      NOTIFY_WEBHOOK_URL: 'http://127.0.0.1:9/guest-codes',
+      NOTIFY_WEBHOOK_SECRET: newWebhookSecret(),
     };
     [ingress, worker] = await Promise.all([
       startProcess('ingress', 'ingress', env, await freePort(), watch),

@@ -76,6 +76,9 @@ describe.each([
       RECONCILE_SWEEP_INTERVAL_MS: '600000',
       WORKER_STALLED_INTERVAL_MS: '5000',
       WEBHOOK_RATE_LIMIT: '0',
+      // A worker needs a way to tell guests to start; none is told here (no guest codes).
+      SMTP_URL: 'smtp://127.0.0.1:9',
+      MAIL_FROM: 'Door codes <codes@example.com>',
     };
     [ingress, worker] = await Promise.all([
       startProcess('ingress', 'ingress', env, await freePort(), watch),

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { eventually } from '../../devkit/eventually';
 import { startSentinelGroup, type SentinelGroup } from '../../devkit/sentinel';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
-import { inboxView, sendWithSvixRetries, sleep } from './support';
+import { inboxView, sendWithSvixRetries, sleep, untilInboxDrained } from './support';
 
 jest.setTimeout(120_000);
 
@@ -85,7 +85,9 @@ describe('Sentinel switch-over with the old primary alive', () => {
     expect(stats.acknowledged).toBe(400);
     expect(Object.keys(stats.byStatus).filter((k) => !['200', '503', '0'].includes(k))).toEqual([]);
 
-    // Every acknowledged delivery is on the new primary, once.
+    // Every acknowledged delivery is on the new primary, once (read once the workers are done,
+    // so no job is seen both active and then completed).
+    await untilInboxDrained(replica.url, s.config.QUEUE_PREFIX, 30_000);
     const view = await eventually(async () => {
       const v = await inboxView(replica.url, s.config.QUEUE_PREFIX);
       return records.every((r) => v.byDelivery.has(r.id)) ? v : undefined;

@@ -2,7 +2,7 @@
  * Shared parts of the reliability suite: a Svix-like sender (a non-2xx or a broken connection is
  * re-sent, same svix-id, until a 2xx or a deadline), a readiness-polling load balancer, service
  * processes with their log lines kept, a search of every log line for secrets and PINs, a view
- * of the events queue by delivery id, and the figures file the README quotes.
+ * of the events queue by delivery id, and the figures file docs/reliability.md quotes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -16,6 +16,9 @@ const good = {
   SEAM_API_KEY: 'seam_test_key',
 };
 
+/** A worker needs a notification channel: SMTP here. */
+const mail = { SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'codes@example.com' };
+
 describe('configuration from the environment', () => {
   it('applies the documented defaults', () => {
     const c = loadConfig(good, ['ingress']);
@@ -44,15 +47,50 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({}, ['ingress'])).toThrow(
       /SEAM_WEBHOOK_SECRET.*API_TOKEN.*SEAM_API_KEY/,
     );
-    expect(() => loadConfig({ SEAM_API_KEY: 'seam_k' }, ['worker'])).not.toThrow();
+    expect(() => loadConfig({ SEAM_API_KEY: 'seam_k', ...mail }, ['worker'])).not.toThrow();
   });
 
+  it('refuses a worker with no notification channel, naming both variables', () => {
+    expect(() => loadConfig({ SEAM_API_KEY: 'seam_k' }, ['worker'])).toThrow(
+      /SMTP_URL or NOTIFY_WEBHOOK_URL: a worker needs at least one notification channel/,
+    );
+    expect(() => loadConfig({ SEAM_API_KEY: 'seam_k' }, ['ingress', 'worker'])).toThrow(
+      /SMTP_URL or NOTIFY_WEBHOOK_URL/,
+    );
+    // The ingress alone tells nobody: it needs neither.
+    expect(() => loadConfig(good, ['ingress'])).not.toThrow();
+    expect(() =>
+      loadConfig(
+        {
+          SEAM_API_KEY: 'seam_k',
+          NOTIFY_WEBHOOK_URL: 'https://booking.example.com/hooks/codes',
+          NOTIFY_WEBHOOK_SECRET: good.SEAM_WEBHOOK_SECRET,
+        },
+        ['worker'],
+      ),
+    ).not.toThrow();
+  });
+
+  it('stops a worker with no notification channel: one line naming both variables, exit 1', async () => {
+    const proc = spawnService('worker', {
+      SEAM_API_KEY: 'seam_k',
+      REDIS_URL: 'redis://127.0.0.1:9',
+    });
+    const code = await proc.exited;
+    expect(code).toBe(1);
+    expect(proc.output).toEqual([
+      expect.stringMatching(
+        /^invalid configuration: SMTP_URL or NOTIFY_WEBHOOK_URL: a worker needs at least one notification channel/,
+      ),
+    ]);
+  }, 20_000);
+
   it('gives each role its configuration only when what the role requires is there', () => {
-    const workerOnly = loadConfig({ SEAM_API_KEY: 'seam_k' }, ['worker']);
+    const workerOnly = loadConfig({ SEAM_API_KEY: 'seam_k', ...mail }, ['worker']);
     expect(workerConfig(workerOnly).SEAM_API_KEY).toBe('seam_k');
     expect(() => ingressConfig(workerOnly)).toThrow(ConfigError);
     expect(() => ingressConfig(workerOnly)).toThrow(/SEAM_WEBHOOK_SECRET.*API_TOKEN/);
-    const both = loadConfig(good, ['ingress', 'worker']);
+    const both = loadConfig({ ...good, ...mail }, ['ingress', 'worker']);
     expect(ingressConfig(both).API_TOKEN).toBe(good.API_TOKEN);
   });
 

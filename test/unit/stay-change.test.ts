@@ -18,6 +18,7 @@ import {
   type StayPatch,
 } from '../../src/domain/stay-change';
 import type { CodePlan } from '../../src/domain/rules';
+import { record as fixture } from '../helpers/guest-code-fixture';
 
 const NOW = new Date('2026-12-24T12:00:00Z');
 
@@ -44,37 +45,18 @@ const code = (id: string, over: Partial<TrackedAccessCode> = {}): TrackedAccessC
   ...over,
 });
 
+/** A notified stay (both channels told ac_1), its plan as `plan` makes it. */
 function record(over: Partial<GuestCode> = {}): GuestCode {
-  return {
-    id: 'gc_00000000-0000-4000-8000-000000000001',
-    reference: 'r',
-    request_fingerprint: 'f',
-    request: {
-      device_id: 'd',
-      guest: { name: 'Ada', email: 'ada@example.com' },
-      starts_at: '2026-12-24T15:00:00Z',
-      ends_at: '2026-12-27T11:00:00Z',
-      is_one_time_use: false,
-      max_time_rounding: '1h',
-      reference: 'r',
-    },
-    device: { device_id: 'd', name: 'Door', manufacturer: 'igloohome', timezone: 'UTC' },
+  return fixture({
     plan: plan('2026-12-24T15:00:00Z', '2026-12-27T11:00:00Z'),
     status: 'notified',
-    generation: 0,
-    create_attempts: 1,
     access_codes: [code('ac_1')],
-    active_access_code_id: 'ac_1',
-    replacements: 0,
     notifications: [
       { access_code_id: 'ac_1', channel: 'email', at: '2026-12-21T00:00:00Z' },
       { access_code_id: 'ac_1', channel: 'webhook', at: '2026-12-21T00:00:00Z' },
     ],
-    created_at: '2026-12-20T00:00:00Z',
-    updated_at: '2026-12-20T00:00:00Z',
-    version: 3,
     ...over,
-  };
+  });
 }
 
 const change = (n: number, window: boolean, contact: boolean) => ({
