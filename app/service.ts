@@ -112,6 +112,8 @@ export async function startService(
       const ack = {
         replicas: config.REDIS_MIN_REPLICAS_ACK,
         timeoutMs: config.REDIS_REPLICA_ACK_TIMEOUT_MS,
+        // Cluster mode: every key is in the slot of the hash-tagged prefix.
+        ...(config.REDIS_CLUSTER_NODES ? { slotKey: config.QUEUE_PREFIX } : {}),
       };
       let durable: { redis: Redis; ack: typeof ack; inboxLanes: Redis[] } | undefined;
       if (ack.replicas > 0) {

@@ -8,7 +8,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A Redis Cluster on loopback (tests, demo): `masters` real `redis-server --cluster-enabled
- * yes` processes, joined with `redis-cli --cluster create ... --cluster-yes` (no replicas), on
+ * yes` processes, joined with `redis-cli --cluster create ... --cluster-yes` (with
+ * `--cluster-replicas` when replicas are asked for), on
  * free ports of their own.
  */
 export interface PrivateCluster {
@@ -18,9 +19,13 @@ export interface PrivateCluster {
   close(): Promise<void>;
 }
 
-export async function startPrivateCluster(masters = 3): Promise<PrivateCluster> {
+export async function startPrivateCluster(
+  masters = 3,
+  /** Replicas per master (`--cluster-replicas`). */
+  replicas = 0,
+): Promise<PrivateCluster> {
   const nodes: PrivateRedis[] = [];
-  for (let i = 0; i < masters; i++) {
+  for (let i = 0; i < masters * (1 + replicas); i++) {
     nodes.push(
       await startPrivateRedis({
         args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
@@ -28,11 +33,12 @@ export async function startPrivateCluster(masters = 3): Promise<PrivateCluster> 
     );
   }
   const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
-  await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-yes'], {
+  const withReplicas = replicas > 0 ? ['--cluster-replicas', String(replicas)] : [];
+  await run('redis-cli', ['--cluster', 'create', ...addresses, ...withReplicas, '--cluster-yes'], {
     timeout: 30_000,
   });
   // Every node must agree the cluster is up (all slots covered) before clients use it.
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   for (const n of nodes) {
     const r = new Redis(n.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
     try {
@@ -42,6 +48,33 @@ export async function startPrivateCluster(masters = 3): Promise<PrivateCluster> 
       }
     } finally {
       r.disconnect();
+    }
+  }
+  // Replicas: each shard lists its replicas, and every replica has caught up with its master.
+  if (replicas > 0) {
+    const r = new Redis(nodes[0]!.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    try {
+      for (;;) {
+        const ranges = (await r.call('CLUSTER', 'SLOTS')) as unknown[][];
+        if (ranges.every((range) => range.length >= 3 + replicas)) break;
+        if (Date.now() > deadline) throw new Error('cluster replicas never joined');
+        await sleep(100);
+      }
+    } finally {
+      r.disconnect();
+    }
+    for (const n of nodes) {
+      const c = new Redis(n.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+      try {
+        for (;;) {
+          const info = await c.info('replication');
+          if (/role:master/.test(info) || /master_link_status:up/.test(info)) break;
+          if (Date.now() > deadline) throw new Error(`cluster replica ${n.port} never synced`);
+          await sleep(100);
+        }
+      } finally {
+        c.disconnect();
+      }
     }
   }
   return {

@@ -306,11 +306,6 @@ function redisTopologyProblems(d: Config): string[] {
     if (d.REDIS_SENTINELS) {
       problems.push('REDIS_CLUSTER_NODES: set either REDIS_CLUSTER_NODES or REDIS_SENTINELS');
     }
-    if (d.REDIS_MIN_REPLICAS_ACK > 0) {
-      problems.push(
-        'REDIS_MIN_REPLICAS_ACK: not supported with REDIS_CLUSTER_NODES (0 there; see docs/deployment.md)',
-      );
-    }
   }
   if (d.REDIS_SENTINELS) {
     if (!d.REDIS_SENTINEL_NAME) {

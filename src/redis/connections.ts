@@ -158,6 +158,9 @@ export function createWorkerConnection(s: ConnectionSettings, name: string): Red
 export interface ReplicaAck {
   replicas: number;
   timeoutMs: number;
+  /** Cluster mode: a key of the one slot every key of ours is in (`{prefix}`): the `WAIT`
+   *  goes to that slot's master, on the node connection the writes went through. */
+  slotKey?: string;
 }
 
 /** The write was made on the primary but not confirmed by enough replicas in time. */
@@ -200,8 +203,33 @@ export function createDurableWriteConnection(
  */
 export async function confirmReplicated(conn: Redis, ack: ReplicaAck): Promise<void> {
   if (ack.replicas <= 0) return;
-  const reached = await conn.wait(ack.replicas, ack.timeoutMs);
+  const on = conn instanceof Cluster ? await slotMaster(conn, ack) : conn;
+  const reached = await on.wait(ack.replicas, ack.timeoutMs);
   if (reached < ack.replicas) throw new ReplicaAckError(ack.replicas, reached, ack.timeoutMs);
+}
+
+/**
+ * The cluster client's own connection to the master of `ack.slotKey`'s slot: the connection
+ * its writes to that slot went through (ioredis keeps one per node), so `WAIT` on it covers
+ * them. A key has no command of its own to route `WAIT`, hence the lookup.
+ */
+async function slotMaster(cluster: Cluster, ack: ReplicaAck): Promise<Redis> {
+  if (!ack.slotKey) throw new Error('cluster mode: a replica acknowledgement needs its slot key');
+  const slot = CLUSTER_SLOTS.get(ack.slotKey) ?? (await keySlot(cluster, ack.slotKey));
+  const master = cluster.slots[slot]?.[0];
+  const node = cluster
+    .nodes('master')
+    .find((n) => `${n.options.host}:${n.options.port}` === master);
+  // No master known for the slot (a failover in progress): the write is not confirmed.
+  if (!node) throw new ReplicaAckError(ack.replicas, 0, ack.timeoutMs);
+  return node;
+}
+
+const CLUSTER_SLOTS = new Map<string, number>();
+async function keySlot(cluster: Cluster, key: string): Promise<number> {
+  const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', key));
+  CLUSTER_SLOTS.set(key, slot);
+  return slot;
 }
 
 /** Closes a connection politely, then forcibly if Redis is gone. */

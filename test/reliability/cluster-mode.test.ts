@@ -116,3 +116,81 @@ describe('on a three-master Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     expect(s.logs.text()).not.toMatch(/CROSSSLOT|CLUSTERDOWN|No node/);
   });
 });
+
+describe('on a cluster with a replica per master, REDIS_MIN_REPLICAS_ACK=1', () => {
+  let cluster: PrivateCluster;
+  let s: Stack;
+  const base = `c${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    cluster = await startPrivateCluster(3, 1);
+    s = await startStack({
+      env: {
+        REDIS_CLUSTER_NODES: cluster.nodesEnv,
+        QUEUE_PREFIX: base,
+        REDIS_MIN_REPLICAS_ACK: '1',
+        REDIS_REPLICA_ACK_TIMEOUT_MS: '300',
+      },
+    });
+  });
+  afterAll(async () => {
+    for (const n of cluster?.nodes ?? []) n.signal('SIGCONT');
+    await s?.close();
+    await cluster?.close();
+  });
+
+  /** The master of the prefix's slot and its replica, by port. */
+  const slotShard = async () => {
+    const r = new Redis(cluster.nodes[0]!.port, '127.0.0.1');
+    try {
+      const slot = Number(await r.call('CLUSTER', 'KEYSLOT', `{${base}}`));
+      const ranges = (await r.call('CLUSTER', 'SLOTS')) as [
+        number,
+        number,
+        ...[string, number][],
+      ][];
+      const range = ranges.find(([from, to]) => from <= slot && slot <= to)!;
+      const [, , master, replica] = range;
+      return { master: Number(master![1]), replica: Number(replica![1]) };
+    } finally {
+      r.disconnect();
+    }
+  };
+
+  it('answers 200 once the slot replica has the delivery, 503 while it is stalled', async () => {
+    const { replica } = await slotShard();
+    const stalled = cluster.nodes.find((n) => n.port === replica)!;
+    const deliver = async (payload: Record<string, unknown>, id: string) => {
+      const res = await postDelivery(s.url, signDelivery(s.sim.webhookSecret, payload, { id }));
+      await res.arrayBuffer();
+      return [res.status, res.headers.get('retry-after')] as const;
+    };
+    expect(await deliver(accessCodeEvent(), `msg_${randomUUID()}`)).toEqual([200, null]);
+
+    const id = `msg_${randomUUID()}`;
+    const payload = accessCodeEvent();
+    stalled.signal('SIGSTOP');
+    let during: readonly [number, string | null];
+    try {
+      during = await deliver(payload, id);
+    } finally {
+      stalled.signal('SIGCONT');
+    }
+    expect(during).toEqual([503, '5']);
+    // Svix's retry once the replica is back: acknowledged, and queued once.
+    const again = await eventually(async () => {
+      const answer = await deliver(payload, id);
+      return answer[0] === 200 ? answer : undefined;
+    }, 10_000);
+    expect(again).toEqual([200, null]);
+    const events = new Queue(QUEUES.events, { connection: s.redis, prefix: s.config.QUEUE_PREFIX });
+    try {
+      const all = await events.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+      expect(
+        all.filter((j) => (j.data as { delivery_id: string }).delivery_id === id),
+      ).toHaveLength(1);
+    } finally {
+      await events.close();
+    }
+  });
+});

@@ -159,10 +159,6 @@ describe('configuration from the environment', () => {
       { REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINELS: 'b:26379', REDIS_SENTINEL_NAME: 'm' },
       /REDIS_CLUSTER_NODES: set either REDIS_CLUSTER_NODES or REDIS_SENTINELS/,
     ],
-    [
-      { REDIS_CLUSTER_NODES: 'a:7000', REDIS_MIN_REPLICAS_ACK: '1' },
-      /REDIS_MIN_REPLICAS_ACK: not supported with REDIS_CLUSTER_NODES/,
-    ],
     [{ REDIS_CLUSTER_NODES: 'a' }, /REDIS_CLUSTER_NODES: 'a' is not host:port/],
     [{ REDIS_REPLICA_ACK_TIMEOUT_MS: 'soon' }, /REDIS_REPLICA_ACK_TIMEOUT_MS: /],
   ])('names the Redis variable at fault in %o', (env, message) => {
