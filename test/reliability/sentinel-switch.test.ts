@@ -32,6 +32,9 @@ describe('Sentinel switch-over with the old primary alive', () => {
         REDIS_MIN_REPLICAS_ACK: '1',
         REDIS_REPLICA_ACK_TIMEOUT_MS: '500',
         WEBHOOK_RATE_LIMIT: '0',
+        // A job whose completion was refused by the demoted primary is active until its lock
+        // runs out and the stalled check puts it back: seconds here, not BullMQ's 30.
+        WORKER_STALLED_INTERVAL_MS: '2000',
       },
     });
   });
