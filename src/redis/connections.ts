@@ -2,8 +2,8 @@ import { withTimeout } from '../util/timeout';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /**
- * Where Redis is: one server (`REDIS_URL`), or a master group found through Sentinel
- * (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`). Every connection of the service is made here
+ * Where Redis is: one server (`REDIS_URL`), a master group found through Sentinel
+ * (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`), or a cluster (`REDIS_CLUSTER_NODES`). Every connection of the service is made here
  * from one of these, so ingress, API, workers, metrics, dashboard and BullMQ all follow the
  * same topology.
  */
