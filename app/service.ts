@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import {
   ingressConfig,
+  redisTarget,
   workerConfig,
   type Config,
   type IngressConfig,
@@ -24,9 +25,12 @@ import type { ShutdownStep } from '../src/process/shutdown';
 import { catalogQueue, WorkQueues } from '../src/queues/producers';
 import {
   closeConnection,
+  confirmReplicated,
+  createDurableWriteConnection,
   createRequestPathConnection,
   reportRedisWaits,
   waitUntilReady,
+  type ReplicaAck,
 } from '../src/redis/connections';
 import { createSeamGateway } from '../src/seam/client';
 import { DeviceCache } from '../src/seam/device-cache';
@@ -35,6 +39,9 @@ import { storeKeys } from '../src/store/keys';
 import { LockCodeRegistry } from '../src/store/lock-codes';
 import { NotifyChannelRegistry } from '../src/store/notify-channels';
 import { startWorkers } from '../workers/start';
+
+/** Connections the ingress writes deliveries on when it waits for replicas (see startService). */
+const DURABLE_WRITE_CONNECTIONS = 4;
 
 export interface RunningService {
   /** The HTTP port (ingress, or the worker's health port). */
@@ -70,6 +77,19 @@ export async function startService(
   };
   metrics.setStuckThresholds(stuckAfterMs);
   const resources = new ResourceStack();
+  const topology = redisTarget(config);
+  // Which Redis, when it is not the one REDIS_URL names (addresses only: no password).
+  if (topology.kind === 'sentinel') {
+    logger.info(
+      { sentinels: topology.sentinels, name: topology.name },
+      'redis: Sentinel mode (REDIS_URL not used)',
+    );
+  } else if (topology.kind === 'cluster') {
+    logger.info(
+      { nodes: topology.nodes, prefix: config.QUEUE_PREFIX },
+      'redis: cluster mode (REDIS_URL not used)',
+    );
+  }
   try {
     const metricsPort = await exposeMetrics(metrics, config, logger, resources);
     const workers = roles.includes('worker')
@@ -80,21 +100,49 @@ export async function startService(
     if (roles.includes('ingress')) {
       const ingressOnly = ingressConfig(config);
       // One request-path connection for the webhook route and the API (fail fast, no queueing).
-      const redis = createRequestPathConnection(
-        { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS },
-        'ingress',
-      );
+      const settings = {
+        target: redisTarget(config),
+        commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+      };
+      const redis = createRequestPathConnection(settings, 'ingress');
       redis.on('error', (err) => logger.debug({ err: err.message }, 'ingress redis error'));
       resources.defer('ingress redis', () => closeConnection(redis));
+      // Writes acknowledged to a client wait for replicas: on a connection of their own (WAIT
+      // covers the writes of the connection that calls it, and blocks it while it waits).
+      const ack = {
+        replicas: config.REDIS_MIN_REPLICAS_ACK,
+        timeoutMs: config.REDIS_REPLICA_ACK_TIMEOUT_MS,
+        // Cluster mode: every key is in the slot of the hash-tagged prefix.
+        ...(config.REDIS_CLUSTER_NODES ? { slotKey: config.QUEUE_PREFIX } : {}),
+      };
+      let durable: { redis: Redis; ack: typeof ack; inboxLanes: Redis[] } | undefined;
+      if (ack.replicas > 0) {
+        // A few, so deliveries' batches and their WAITs overlap (WAIT blocks its connection);
+        // the first also carries the API's writes.
+        const lanes = Array.from({ length: DURABLE_WRITE_CONNECTIONS }, (_, i) => {
+          const writes = createDurableWriteConnection(settings, ack, `ingress-writes-${i}`);
+          writes.on('error', (err) =>
+            logger.debug({ err: err.message }, 'ingress writes redis error'),
+          );
+          resources.defer(`ingress writes redis ${i}`, () => closeConnection(writes));
+          return writes;
+        });
+        durable = { redis: lanes[0]!, ack, inboxLanes: lanes };
+      }
       // The workers' connection reports waits for Redis when they run in this process.
       if (!workers) {
-        const waits = reportRedisWaits(redis, { url: config.REDIS_URL, logger });
+        const waits = reportRedisWaits(redis, {
+          url: config.REDIS_URL,
+          target: redisTarget(config),
+          logger,
+        });
         resources.defer('redis wait report', async () => waits.stop());
       }
       await waitUntilReady(redis, 5000);
+      for (const lane of durable?.inboxLanes ?? []) await waitUntilReady(lane, 5000);
       port = await startHttpRole(
         ingressOnly,
-        { logger, metrics, lifecycle, redis, resources },
+        { logger, metrics, lifecycle, redis, durable, resources },
         { readiness: workers?.readiness, stuckAfterMs },
       );
     } else {
@@ -136,6 +184,7 @@ async function startHttpRole(
     metrics: Metrics;
     lifecycle: Lifecycle;
     redis: Redis;
+    durable?: { redis: Redis; ack: ReplicaAck };
     resources: ResourceStack;
   },
   opts: {
@@ -143,16 +192,25 @@ async function startHttpRole(
     stuckAfterMs: Parameters<typeof guestCodeRoutes>[0]['stuckAfterMs'];
   },
 ): Promise<number> {
-  const { logger, metrics, redis, resources } = parts;
+  const { logger, metrics, redis, durable, resources } = parts;
   const prefix = config.QUEUE_PREFIX;
-  const store = new GuestCodeStore(redis, prefix, { retentionMs: config.RECORD_RETENTION_MS });
+  // The API writes (records, queued jobs, lock code claims) on the connection its WAIT runs
+  // on, when there is one; reads that write nothing (device cache, dashboard) stay shared.
+  const writes = durable?.redis ?? redis;
+  const store = new GuestCodeStore(writes, prefix, { retentionMs: config.RECORD_RETENTION_MS });
   const queues = new WorkQueues(
-    redis,
+    writes,
     prefix,
     config.CREATE_MAX_ATTEMPTS,
     config.RECONCILE_COALESCE_MS,
   );
   resources.defer('api queues', () => queues.close());
+  const dashboardQueues = durable
+    ? new WorkQueues(redis, prefix, config.CREATE_MAX_ATTEMPTS, config.RECONCILE_COALESCE_MS)
+    : queues;
+  if (dashboardQueues !== queues) {
+    resources.defer('dashboard queues', () => dashboardQueues.close());
+  }
   // Only for the dashboard: the sweeper's schedule is owned by the workers.
   const sweepQueue = catalogQueue('sweep', redis, prefix);
   resources.defer('sweep queue', () => sweepQueue.close());
@@ -181,11 +239,12 @@ async function startHttpRole(
         store,
         devices,
         queues,
-        lockCodes: new LockCodeRegistry(redis, storeKeys(prefix).lockCodes),
+        lockCodes: new LockCodeRegistry(writes, storeKeys(prefix).lockCodes),
         now: () => new Date(),
         notifyChannels: () => notifyChannels.live(Date.now()),
       },
       limits,
+      ...(durable ? { confirmWrites: () => confirmReplicated(durable.redis, durable.ack) } : {}),
     }),
   );
   routers.push(deviceRoutes({ token: config.API_TOKEN, seam, limits }));
@@ -195,6 +254,7 @@ async function startHttpRole(
     metrics,
     lifecycle: parts.lifecycle,
     redis,
+    durable,
     resources,
     extraRouters: routers,
     extraReadiness: opts.readiness,
@@ -203,7 +263,12 @@ async function startHttpRole(
     admin: config.ADMIN_TOKEN
       ? {
           token: config.ADMIN_TOKEN,
-          queues: [queues.create, queues.reconcile, queues.notify, sweepQueue],
+          queues: [
+            dashboardQueues.create,
+            dashboardQueues.reconcile,
+            dashboardQueues.notify,
+            sweepQueue,
+          ],
         }
       : undefined,
   });
@@ -221,7 +286,7 @@ async function exposeMetrics(
   resources: ResourceStack,
 ): Promise<number | undefined> {
   for (const step of watchSharedState(metrics, {
-    redisUrl: config.REDIS_URL,
+    target: redisTarget(config),
     prefix: config.QUEUE_PREFIX,
     timeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
     logger,

@@ -6,6 +6,9 @@
  *   npm run bench                      the full run (figures in BENCHMARKS.md)
  *   npm run bench -- --quick           a bounded run (CI: a few minutes at most)
  *   npm run bench -- --only ingress    one or more sections: ingress,stages,e2e,workers,memory
+ *   npm run bench -- --only replica-ack
+ *                                      the ingress with REDIS_MIN_REPLICAS_ACK=0 and =1 against a
+ *                                      Redis with one replica (not in the default run)
  *   npm run bench -- --profile         also writes a CPU profile of the ingress (--cpu-prof)
  *   npm run bench -- --only ingress --compare before=/tmp/old-checkout
  *                                      also loads another build of the service (its dist/) in
@@ -24,6 +27,7 @@ import { newWebhookSecret } from '../sim/webhooks';
 import { benchE2e, createCodes, type Code, type E2eReport } from './e2e';
 import { benchIngress, type IngressReport } from './ingress';
 import { benchMemory, type MemoryReport } from './memory';
+import { benchReplicaAck, type ReplicaAckReport } from './replica-ack';
 import { benchStages, type StagesReport } from './stages-section';
 import { ServiceState } from './lib/service-state';
 import { startStack } from './lib/stack';
@@ -32,8 +36,10 @@ import type { BenchContext } from './lib/context';
 import { ROOT } from './lib/processes';
 import { checkTargets, printTable } from './table';
 
-const SECTIONS = ['ingress', 'stages', 'e2e', 'workers', 'memory'] as const;
+const SECTIONS = ['ingress', 'stages', 'e2e', 'workers', 'memory', 'replica-ack'] as const;
 type Section = (typeof SECTIONS)[number];
+/** What a run without --only measures (replica-ack starts a replica: asked for by name). */
+const DEFAULT_SECTIONS: Section[] = ['ingress', 'stages', 'e2e', 'workers', 'memory'];
 
 export interface BenchReport {
   started_at: string;
@@ -45,6 +51,7 @@ export interface BenchReport {
   e2e?: E2eReport;
   workers?: WorkersReport;
   memory?: MemoryReport;
+  replicaAck?: ReplicaAckReport;
   targets?: ReturnType<typeof checkTargets>;
 }
 
@@ -73,7 +80,9 @@ function options() {
   const quick = values.quick ?? false;
   const num = (v: string | undefined, full: number, fast: number) =>
     v === undefined ? (quick ? fast : full) : Number(v);
-  const only = (values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[];
+  const only = (values.only ?? DEFAULT_SECTIONS.join(','))
+    .split(',')
+    .map((s) => s.trim()) as Section[];
   for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}`);
   return {
     quick,
@@ -161,7 +170,14 @@ async function main(): Promise<void> {
       log(`stages: ${opts.stages.iterations} deliveries through each stage, in-process`);
       report.stages = await benchStages(ctx, opts.stages.iterations);
     }
-    if (opts.only.some((s) => s !== 'ingress' && s !== 'stages')) {
+    if (opts.only.includes('replica-ack')) {
+      log(
+        `replica-ack: the ingress with REDIS_MIN_REPLICAS_ACK=0 and =1, ${opts.ingress.rounds} rounds of ${opts.ingress.durationS} s, ${opts.ingress.connections} connections`,
+      );
+      report.replicaAck = await benchReplicaAck(ctx, { ...opts.ingress, ackTimeoutMs: 1000 }, log);
+      await redis.flushall();
+    }
+    if (opts.only.some((s) => !['ingress', 'stages', 'replica-ack'].includes(s))) {
       await redis.flushall();
       log('end to end: simulator, ingress and worker processes');
       const stack = await startStack(ctx);

@@ -16,6 +16,8 @@ export interface PrivateRedis {
   start(): Promise<void>;
   /** stop() then start(): with `hard`, a crash (SIGKILL) and a recovery from the AOF. */
   restart(opts?: { hard?: boolean }): Promise<void>;
+  /** Sends a signal to the running server (SIGSTOP / SIGCONT: a stall, as under load). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 export interface PrivateRedisOptions {
@@ -25,6 +27,10 @@ export interface PrivateRedisOptions {
   dir?: string;
   /** `maxmemory`, e.g. '256mb' (with noeviction: past it, writes fail instead of evicting). */
   maxmemory?: string;
+  /** A replica of the server on this loopback port (`--replicaof 127.0.0.1 <port>`). */
+  replicaOf?: number;
+  /** More `redis-server` arguments, e.g. `['--cluster-enabled', 'yes']`. */
+  args?: string[];
 }
 
 /** No redis-server on the PATH. */
@@ -85,6 +91,8 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
       '--maxmemory-policy',
       'noeviction',
       ...(opts.maxmemory ? ['--maxmemory', opts.maxmemory] : []),
+      ...(opts.replicaOf ? ['--replicaof', '127.0.0.1', String(opts.replicaOf)] : []),
+      ...(opts.args ?? []),
     ];
     const proc = spawn('redis-server', args, { stdio: 'ignore' });
     child = proc;
@@ -122,6 +130,9 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
     restart: async (o) => {
       await stop(o);
       await start();
+    },
+    signal: (sig) => {
+      if (child && child.exitCode === null) child.kill(sig);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { checkLocale, FALLBACK_LOCALE } from './notify/templates';
+import type { HostPort, RedisTarget } from './redis/connections';
 import { isLoopbackHost } from './util/loopback';
 import { apiKeyProblem, checkWebhookSecret, tokenProblem } from './util/secrets';
 
@@ -37,6 +38,33 @@ const bearerToken = optionalString.pipe(
     .optional(),
 );
 
+/** `host:port,host:port`: the sentinels (or cluster nodes) to start from. */
+const hostPortList = optionalString.pipe(
+  z
+    .string()
+    .superRefine((v, ctx) => {
+      for (const item of v.split(',').map((t) => t.trim())) {
+        if (!parseHostPort(item)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `'${item}' is not host:port (comma-separated list, e.g. 10.0.0.5:26379,10.0.0.6:26379)`,
+          });
+        }
+      }
+    })
+    .transform((v) => v.split(',').map((t) => parseHostPort(t.trim()) as HostPort))
+    .optional(),
+);
+
+function parseHostPort(item: string): HostPort | undefined {
+  // host:port, or [v6]:port
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(item);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
 const isTrustedPeer = (t: string): boolean => {
   if (['loopback', 'linklocal', 'uniquelocal'].includes(t)) return true;
   const [ip = '', bits, ...rest] = t.split('/');
@@ -55,11 +83,33 @@ const envSchema = z.object({
     z.coerce.number<string | undefined>().int().min(0).max(65535).optional(),
   ),
   HOST: z.string().default('0.0.0.0'),
+  /** One Redis server; not used when REDIS_SENTINELS or REDIS_CLUSTER_NODES is set. */
   REDIS_URL: z
     .string()
     .url()
     .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://')
     .default('redis://127.0.0.1:6379'),
+  /** Sentinel mode: the sentinels (comma-separated host:port); REDIS_URL is then not used. */
+  REDIS_SENTINELS: hostPortList,
+  /** The master group the sentinels monitor (`sentinel monitor <name> ...`). */
+  REDIS_SENTINEL_NAME: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and -, at most 64')
+      .optional(),
+  ),
+  /** Cluster mode: some of the cluster's nodes (comma-separated host:port); REDIS_URL is then
+   *  not used, and every key takes the hash tag `{QUEUE_PREFIX}`. */
+  REDIS_CLUSTER_NODES: hostPortList,
+  /** The sentinels' own password (`requirepass` in sentinel.conf), when they have one. */
+  REDIS_SENTINEL_PASSWORD: optionalString,
+  /** The Redis servers' password in Sentinel or cluster mode (a single server: in REDIS_URL). */
+  REDIS_PASSWORD: optionalString,
+  /** Replicas that must confirm (`WAIT`) a delivery's or a provisioning request's write before
+   *  the 2xx/202; 0 = answer once the primary has it (replication is asynchronous). */
+  REDIS_MIN_REPLICAS_ACK: z.coerce.number().int().min(0).max(16).default(0),
+  /** How long the answer waits for those replicas before it is a 503 (Svix retries). */
+  REDIS_REPLICA_ACK_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and -, at most 32')
@@ -246,6 +296,70 @@ export const ingressConfig = (config: Config): IngressConfig =>
 export const workerConfig = (config: Config): WorkerConfig =>
   requireFor(config, 'worker', WORKER_REQUIRES);
 
+/** The key prefix as a hash tag: `{seamcodes}`. */
+export const clusterPrefix = (prefix: string): string => `{${prefix}}`;
+
+/** What is wrong with the Redis topology settings taken together (one line each). */
+function redisTopologyProblems(d: Config): string[] {
+  const problems: string[] = [];
+  if (d.REDIS_CLUSTER_NODES) {
+    if (d.REDIS_SENTINELS) {
+      problems.push('REDIS_CLUSTER_NODES: set either REDIS_CLUSTER_NODES or REDIS_SENTINELS');
+    }
+  }
+  if (d.REDIS_SENTINELS) {
+    if (!d.REDIS_SENTINEL_NAME) {
+      problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set (the master group)');
+    }
+  } else {
+    if (d.REDIS_SENTINEL_NAME) {
+      problems.push('REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS, which is not set');
+    }
+    if (d.REDIS_SENTINEL_PASSWORD) {
+      problems.push('REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS, which is not set');
+    }
+    if (d.REDIS_PASSWORD && !d.REDIS_CLUSTER_NODES) {
+      problems.push(
+        'REDIS_PASSWORD: only used with REDIS_SENTINELS or REDIS_CLUSTER_NODES; a single server takes it in REDIS_URL',
+      );
+    }
+  }
+  return problems;
+}
+
+/** Where this deployment's Redis is: the sentinels' master group, or the one REDIS_URL. */
+export function redisTarget(
+  config: Pick<
+    Config,
+    | 'REDIS_URL'
+    | 'REDIS_SENTINELS'
+    | 'REDIS_CLUSTER_NODES'
+    | 'REDIS_SENTINEL_NAME'
+    | 'REDIS_SENTINEL_PASSWORD'
+    | 'REDIS_PASSWORD'
+  >,
+): RedisTarget {
+  if (config.REDIS_CLUSTER_NODES) {
+    return {
+      kind: 'cluster',
+      nodes: config.REDIS_CLUSTER_NODES,
+      ...(config.REDIS_PASSWORD ? { password: config.REDIS_PASSWORD } : {}),
+    };
+  }
+  if (config.REDIS_SENTINELS && config.REDIS_SENTINEL_NAME) {
+    return {
+      kind: 'sentinel',
+      sentinels: config.REDIS_SENTINELS,
+      name: config.REDIS_SENTINEL_NAME,
+      ...(config.REDIS_SENTINEL_PASSWORD
+        ? { sentinelPassword: config.REDIS_SENTINEL_PASSWORD }
+        : {}),
+      ...(config.REDIS_PASSWORD ? { password: config.REDIS_PASSWORD } : {}),
+    };
+  }
+  return { kind: 'single', url: config.REDIS_URL };
+}
+
 /** Parses the environment; throws a ConfigError whose message is one line per bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
   const parsed = envSchema.safeParse(env);
@@ -276,6 +390,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
     if (d.NOTIFY_WEBHOOK_URL && !d.NOTIFY_WEBHOOK_SECRET) {
       problems.push('NOTIFY_WEBHOOK_SECRET: required when NOTIFY_WEBHOOK_URL is set');
     }
+    problems.push(...redisTopologyProblems(d));
     // A worker with no way to tell a guest would leave every code `set` and the guest silent.
     if (roles.includes('worker') && !d.SMTP_URL && !d.NOTIFY_WEBHOOK_URL) {
       problems.push(
@@ -290,6 +405,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, roles: Role[]): Config {
   }
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  if (parsed.data.REDIS_CLUSTER_NODES) {
+    // One hash tag for every key (BullMQ's and ours): they all live in one slot, so every
+    // multi-key script and MULTI works on a cluster (see docs/deployment.md).
+    return { ...parsed.data, QUEUE_PREFIX: clusterPrefix(parsed.data.QUEUE_PREFIX) };
   }
   return parsed.data;
 }

@@ -14,6 +14,8 @@ import { webhookRoutes } from './http/webhook-routes';
 import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
 import { EventInbox } from './queues/event-inbox';
+import { catalogQueue } from './queues/producers';
+import type { ReplicaAck } from './redis/connections';
 import { ParkedEvents } from './store/parked-events';
 import type { ResourceStack } from './process/resource-stack';
 import { withTimeout } from './util/timeout';
@@ -29,6 +31,9 @@ export async function startIngress(opts: {
   config: IngressConfig;
   /** The process's request-path connection (fail fast, no offline queue). */
   redis: Redis;
+  /** With REDIS_MIN_REPLICAS_ACK > 0: the connection deliveries are written on, and the
+   *  replicas each batch must reach (`WAIT` on that connection) before its 2xx. */
+  durable?: { redis: Redis; ack: ReplicaAck; inboxLanes?: Redis[] };
   /** Where the ingress registers what it starts, to be released last-in first-out. */
   resources: ResourceStack;
   logger: Logger;
@@ -43,16 +48,32 @@ export async function startIngress(opts: {
 }): Promise<Ingress> {
   const { config, logger, metrics, lifecycle, redis, resources } = opts;
   const inbox = new EventInbox(
-    redis,
+    opts.durable?.inboxLanes ?? opts.durable?.redis ?? redis,
     config.QUEUE_PREFIX,
     config.WEBHOOK_DEDUPE_TTL_MS,
     config.REDIS_COMMAND_TIMEOUT_MS,
+    opts.durable?.ack,
   );
   resources.defer('event inbox', () => inbox.close());
-  const parked = new ParkedEvents(redis, config.QUEUE_PREFIX, config.REDIS_COMMAND_TIMEOUT_MS);
+  // The dashboard reads the events queue on the shared connection, never behind a WAIT.
+  const eventsForDashboard = opts.durable
+    ? catalogQueue('events', redis, config.QUEUE_PREFIX)
+    : inbox.queue;
+  if (eventsForDashboard !== inbox.queue) {
+    resources.defer('dashboard events queue', () => eventsForDashboard.close());
+  }
+  const parked = new ParkedEvents(
+    opts.durable?.redis ?? redis,
+    config.QUEUE_PREFIX,
+    config.REDIS_COMMAND_TIMEOUT_MS,
+    opts.durable?.ack,
+  );
 
   const redisReady: ReadinessCheck = async () => {
     if (redis.status !== 'ready') return { ok: false, reason: `redis ${redis.status}` };
+    const durable = opts.durable ? [opts.durable.redis, ...(opts.durable.inboxLanes ?? [])] : [];
+    const down = durable.find((c) => c.status !== 'ready');
+    if (down) return { ok: false, reason: `redis (writes) ${down.status}` };
     await withTimeout(redis.ping(), config.REDIS_COMMAND_TIMEOUT_MS, 'redis ping');
     return { ok: true };
   };
@@ -84,7 +105,7 @@ export async function startIngress(opts: {
         ? [
             adminRoutes({
               token: opts.admin.token,
-              queues: [inbox.queue, ...opts.admin.queues],
+              queues: [eventsForDashboard, ...opts.admin.queues],
               limitFailures: limits.authFailure,
             }),
           ]

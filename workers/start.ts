@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'bullmq';
-import type { WorkerConfig } from '../src/config';
+import { redisTarget, type WorkerConfig } from '../src/config';
 import type { GuestCode } from '../src/domain/guest-code';
 import type { NotifyChannel } from '../src/domain/notification-channel';
 import { channelsFor, type NotifyDeps } from '../src/flows/notify-guest';
@@ -58,12 +58,15 @@ export async function startWorkers(opts: {
   resources: ResourceStack;
 }): Promise<Workers> {
   const { config, logger, resources } = opts;
-  const settings = { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS };
+  const settings = {
+    target: redisTarget(config),
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+  };
   const redis = createWorkerConnection(settings, 'worker');
   redis.on('error', (err) => logger.debug({ err: err.message }, 'worker redis error'));
   resources.defer('worker redis', () => closeConnection(redis));
   // One line per interval while Redis cannot be reached, not one per attempt and worker.
-  const waits = reportRedisWaits(redis, { url: config.REDIS_URL, logger });
+  const waits = reportRedisWaits(redis, { url: config.REDIS_URL, target: settings.target, logger });
   resources.defer('redis wait report', async () => waits.stop());
   const prefix = config.QUEUE_PREFIX;
   const keys = storeKeys(prefix);

@@ -186,6 +186,12 @@ export function guestCodeRoutes(opts: {
   bodyLimitBytes?: number;
   /** Budgets: per token once authenticated, per client for failed authentications. */
   limits?: Pick<RateLimits, 'apiCaller' | 'authFailure'>;
+  /**
+   * Resolves once what a request wrote is safe to acknowledge (REDIS_MIN_REPLICAS_ACK: `WAIT`
+   * on the connection the store and queues write with); throws otherwise, which answers 503.
+   * Called before every 2xx of a request that may have written.
+   */
+  confirmWrites?: () => Promise<void>;
 }): Router {
   const router = Router();
   const auth = requireToken(opts.token, {
@@ -195,6 +201,7 @@ export function guestCodeRoutes(opts: {
   });
   const json = express.json({ limit: opts.bodyLimitBytes ?? 16_384, type: () => true });
   const now = opts.deps.now;
+  const confirmed = async () => opts.confirmWrites?.();
 
   router.post('/v1/guest-codes', auth, json, async (req, res) => {
     const parsed = guestCodeRequestSchema.safeParse(req.body ?? {});
@@ -210,6 +217,8 @@ export function guestCodeRoutes(opts: {
       return;
     }
     const outcome = await requestGuestCode(opts.deps, parsed.data);
+    // 'existing' too: its record may come from an attempt whose confirmation failed.
+    if (outcome.kind === 'created' || outcome.kind === 'existing') await confirmed();
     switch (outcome.kind) {
       case 'created':
         res.location(`/v1/guest-codes/${outcome.record.id}`);
@@ -379,6 +388,7 @@ export function guestCodeRoutes(opts: {
       id,
       parsed.data,
     );
+    if (outcome.kind === 'changed' || outcome.kind === 'unchanged') await confirmed();
     switch (outcome.kind) {
       case 'changed':
         // 202 while a new code is on its way, as for POST; a contact change is done at once.
@@ -433,6 +443,7 @@ export function guestCodeRoutes(opts: {
     if (!existing) return;
     const outcome = await cancelGuestCode({ store: opts.store, now }, id);
     const record = outcome?.record ?? existing;
+    await confirmed();
     res.json({
       guest_code: guestCodeView(record),
       note: outcome?.note ?? 'Already cancelled.',
@@ -460,6 +471,7 @@ export function guestCodeRoutes(opts: {
       ]);
       return;
     }
+    await confirmed();
     res.location(`/v1/guest-codes/${outcome.record.id}`);
     res.status(202).json({ guest_code: guestCodeView(outcome.record), note: outcome.note });
   });

@@ -3,7 +3,12 @@ import type { Logger } from '../logger';
 import type { ShutdownStep } from '../process/shutdown';
 import { QUEUE_KEYS } from '../queues/catalog';
 import { catalogQueue } from '../queues/producers';
-import { closeConnection, createRequestPathConnection, waitUntilReady } from '../redis/connections';
+import {
+  closeConnection,
+  createRequestPathConnection,
+  waitUntilReady,
+  type RedisTarget,
+} from '../redis/connections';
 import { GuestCodeStore } from '../store/guest-codes';
 import { QUEUE_STATES, type Metrics, type QueueState, type SharedStateSource } from './metrics';
 
@@ -46,10 +51,10 @@ export function sharedStateSource(
  */
 export function watchSharedState(
   metrics: Metrics,
-  opts: { redisUrl: string; prefix: string; timeoutMs: number; logger: Logger },
+  opts: { target: RedisTarget; prefix: string; timeoutMs: number; logger: Logger },
 ): ShutdownStep[] {
   const redis = createRequestPathConnection(
-    { url: opts.redisUrl, commandTimeoutMs: opts.timeoutMs },
+    { target: opts.target, commandTimeoutMs: opts.timeoutMs },
     'metrics',
   );
   redis.on('error', (err) => opts.logger.debug({ err: err.message }, 'metrics redis error'));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { confirmReplicated, type ReplicaAck } from '../redis/connections';
 import { withTimeout } from '../util/timeout';
 import type { SeamEventJob } from './jobs';
 import { catalogQueue } from './producers';
@@ -30,16 +31,31 @@ interface Pending {
  */
 export class EventInbox {
   readonly queue: Queue<SeamEventJob>;
+  /** One queue per connection: a batch goes out on the next one in turn (see `lanes`). */
+  private readonly lanes: { queue: Queue<SeamEventJob>; connection: Redis; inFlight: number }[];
   private pending: Pending[] = [];
   private flushScheduled = false;
 
   constructor(
-    connection: Redis,
+    /**
+     * Where batches are written. Several connections only matter with replicas to wait for:
+     * `WAIT` blocks the connection it runs on, so with one connection each batch would wait
+     * for the previous batch's `WAIT`; with several, batches and their `WAIT`s overlap.
+     */
+    connection: Redis | Redis[],
     prefix: string,
     private readonly dedupeTtlMs: number,
     private readonly timeoutMs: number,
+    /** Replicas that must have a batch before its deliveries are answered (see below). */
+    private readonly ack: ReplicaAck = { replicas: 0, timeoutMs: 0 },
   ) {
-    this.queue = catalogQueue('events', connection, prefix);
+    const connections = Array.isArray(connection) ? connection : [connection];
+    this.lanes = connections.map((c) => ({
+      connection: c,
+      queue: catalogQueue('events', c, prefix),
+      inFlight: 0,
+    }));
+    this.queue = this.lanes[0]!.queue;
   }
 
   add(job: SeamEventJob): Promise<EnqueueOutcome> {
@@ -60,14 +76,30 @@ export class EventInbox {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
-    const write = this.queue.addBulk(
+    // The lane with the fewest batches in flight (an idle one when there is one).
+    const lane = this.lanes.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    lane.inFlight += 1;
+    const write = lane.queue.addBulk(
       batch.map((p) => ({
         name: p.job.event_type,
         data: p.job,
         opts: { jobId: p.jobId, deduplication: { id: p.job.delivery_id, ttl: this.dedupeTtlMs } },
       })),
     );
-    withTimeout(write, this.timeoutMs, 'queue add').then(
+    // With replicas to wait for, the batch is answered once `WAIT` on this same connection
+    // (the one the queue writes with) says they have it: the WAIT covers every write made on
+    // the connection before it, a deduplicated add included (its script writes the
+    // `deduplicated` event, after the write it found). Without enough replicas in time, every
+    // delivery of the batch gets a 503 and Svix retries it.
+    const written = withTimeout(write, this.timeoutMs, 'queue add')
+      .then(async (jobs) => {
+        await confirmReplicated(lane.connection, this.ack);
+        return jobs;
+      })
+      .finally(() => {
+        lane.inFlight -= 1;
+      });
+    written.then(
       (jobs) => {
         // A deduplicated add answers with the id of the job already there.
         batch.forEach((p, i) => p.resolve(jobs[i]?.id === p.jobId ? 'accepted' : 'duplicate'));
@@ -79,6 +111,6 @@ export class EventInbox {
   }
 
   close(): Promise<void> {
-    return this.queue.close();
+    return Promise.all(this.lanes.map((l) => l.queue.close())).then(() => undefined);
   }
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { confirmReplicated, type ReplicaAck } from '../redis/connections';
 import { withTimeout } from '../util/timeout';
 import { storeKeys } from './keys';
 
@@ -21,6 +22,9 @@ export class ParkedEvents {
     private readonly redis: Redis,
     prefix: string,
     private readonly timeoutMs: number,
+    /** Replicas that must have a parked event before its delivery is answered (`WAIT` on
+     *  this same connection). */
+    private readonly ack: ReplicaAck = { replicas: 0, timeoutMs: 0 },
   ) {
     this.key = storeKeys(prefix).parkedEvents;
   }
@@ -35,6 +39,7 @@ export class ParkedEvents {
       this.timeoutMs,
       'park event',
     );
+    await confirmReplicated(this.redis, this.ack);
   }
 
   async list(limit = 100): Promise<ParkedEvent[]> {

@@ -135,6 +135,9 @@ describe('docker-compose.yml', () => {
       const dependsOn = asDict(service().depends_on);
       expect(asDict(dependsOn.redis).condition).toBe('service_healthy');
       expect(envOf(service()).REDIS_URL).toBe('redis://redis:6379');
+      // Sentinel mode (the `sentinel` profile) is switched on from .env; it wins over REDIS_URL.
+      expect(envOf(service()).REDIS_SENTINELS).toBe('${REDIS_SENTINELS:-}');
+      expect(envOf(service()).REDIS_MIN_REPLICAS_ACK).toBe('${REDIS_MIN_REPLICAS_ACK:-0}');
     });
 
     it('gets SIGTERM through an init and has a grace period above SHUTDOWN_TIMEOUT_MS', () => {
@@ -172,6 +175,56 @@ describe('docker-compose.yml', () => {
     const env = envOf(asDict(services.ingress));
     expect(env.SEAM_WEBHOOK_SECRET).toMatch(/^\$\{SEAM_WEBHOOK_SECRET[:}]/);
     expect(env.API_TOKEN).toMatch(/^\$\{API_TOKEN[:}]/);
+  });
+});
+
+// ---- the sentinel profile: a replica of `redis` and three sentinels ----
+
+describe('docker-compose.yml sentinel profile', () => {
+  const sentinels = ['sentinel-1', 'sentinel-2', 'sentinel-3'];
+
+  it('adds a replica and three sentinels under the sentinel profile only', () => {
+    for (const name of ['redis-replica', ...sentinels]) {
+      expect({ name, profiles: asDict(services[name]).profiles }).toEqual({
+        name,
+        profiles: ['sentinel'],
+      });
+    }
+  });
+
+  it('runs the replica as redis itself is run (AOF, noeviction, a cap), replicating redis', () => {
+    const replica = asDict(services['redis-replica']);
+    const cmd = words(replica.command);
+    const flag = (name: string) => cmd[cmd.indexOf(name) + 1];
+    expect(cmd.slice(cmd.indexOf('--replicaof'), cmd.indexOf('--replicaof') + 3)).toEqual([
+      '--replicaof',
+      'redis',
+      '6379',
+    ]);
+    expect(flag('--appendonly')).toBe('yes');
+    expect(flag('--maxmemory-policy')).toBe('noeviction');
+    const primary = words(asDict(services.redis).command);
+    expect(flag('--maxmemory')).toBe(primary[primary.indexOf('--maxmemory') + 1]);
+    expect((replica.volumes as unknown[]).map(String).some((v) => /:\/data$/.test(v))).toBe(true);
+  });
+
+  it('has each sentinel watch redis with quorum 2, on a volume of its own, by hostname', () => {
+    const volumes = new Set<string>();
+    for (const name of sentinels) {
+      const s = asDict(services[name]);
+      const script = words(s.command).join(' ');
+      expect(script).toContain('sentinel monitor seamcodes redis 6379 2');
+      expect(script).toContain('sentinel resolve-hostnames yes');
+      expect(script).toContain('--sentinel');
+      const [volume] = (s.volumes as unknown[]).map(String);
+      volumes.add(volume!.split(':')[0]!);
+      expect(words(asDict(s.healthcheck).test).join(' ')).toMatch(/-p 26379 ping/);
+    }
+    expect(volumes.size).toBe(3);
+    // The master group and port the .env lines in docs/deployment.md name.
+    const docs = read('docs/deployment.md');
+    expect(docs).toContain('REDIS_SENTINELS=sentinel-1:26379,sentinel-2:26379,sentinel-3:26379');
+    expect(docs).toContain('REDIS_SENTINEL_NAME=seamcodes');
   });
 });
 

@@ -1,5 +1,6 @@
 import { startService, type RunningService } from '../../app/service';
-import type { Config } from '../../src/config';
+import { redisTarget, type Config } from '../../src/config';
+import { createWorkerConnection, waitUntilReady } from '../../src/redis/connections';
 import { GuestCodeStore } from '../../src/store/guest-codes';
 import { Redis } from 'ioredis';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/simulator';
@@ -67,7 +68,13 @@ export async function startStack(
   const service = await startService(['ingress', 'worker'], config, logs.logger);
   const url = `http://127.0.0.1:${service.port}`;
   sim.setWebhookUrl(`${url}/webhooks/seam`);
-  const redis = new Redis(config.REDIS_URL);
+  // What the test reads and writes directly, on the same topology as the service.
+  const target = redisTarget(config);
+  const redis =
+    target.kind === 'single'
+      ? new Redis(config.REDIS_URL)
+      : createWorkerConnection({ target, commandTimeoutMs: 5000 }, 'test');
+  await waitUntilReady(redis, 5000);
   const store = new GuestCodeStore(redis, config.QUEUE_PREFIX);
   return {
     sim,

@@ -215,6 +215,8 @@ export async function sendWithSvixRetries(opts: {
   /** Stops starting new deliveries once true (already started ones still finish). */
   stopWhen?: () => boolean;
   idPrefix?: string;
+  /** Each lane waits this long before starting its next delivery (spreads a burst in time). */
+  intervalMs?: number;
 }): Promise<{ records: DeliveryRecord[]; stats: SendStats }> {
   const records: DeliveryRecord[] = [];
   const deadline = Date.now() + opts.deadlineMs;
@@ -222,6 +224,8 @@ export async function sendWithSvixRetries(opts: {
   let acknowledged = 0;
   const lane = async () => {
     while (started < opts.count && !opts.stopWhen?.()) {
+      if (opts.intervalMs) await sleep(opts.intervalMs);
+      if (started >= opts.count) break;
       const n = started++;
       const payload = accessCodeEvent({
         // Unknown to the service: the worker records it as ignored, no Seam call.

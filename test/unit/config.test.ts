@@ -5,6 +5,7 @@ import {
   ConfigError,
   ingressConfig,
   loadConfig,
+  redisTarget,
   workerConfig,
 } from '../../src/config';
 import { spawnService } from '../helpers/processes';
@@ -91,6 +92,77 @@ describe('configuration from the environment', () => {
     expect(() => ingressConfig(workerOnly)).toThrow(/SEAM_WEBHOOK_SECRET.*API_TOKEN/);
     const both = loadConfig({ ...good, ...mail }, ['ingress', 'worker']);
     expect(ingressConfig(both).API_TOKEN).toBe(good.API_TOKEN);
+  });
+
+  it('keeps the single server of REDIS_URL when no sentinels are given', () => {
+    const c = loadConfig(good, ['ingress']);
+    expect(redisTarget(c)).toEqual({ kind: 'single', url: 'redis://127.0.0.1:6379' });
+    expect(c.REDIS_MIN_REPLICAS_ACK).toBe(0);
+  });
+
+  it('reads Sentinel mode: sentinels, master group, passwords', () => {
+    const c = loadConfig(
+      {
+        ...good,
+        REDIS_SENTINELS: '10.0.0.5:26379, sentinel-2:26380,[::1]:26381',
+        REDIS_SENTINEL_NAME: 'seamcodes',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-pass',
+        REDIS_PASSWORD: 'redis-pass',
+        REDIS_MIN_REPLICAS_ACK: '1',
+        REDIS_REPLICA_ACK_TIMEOUT_MS: '250',
+      },
+      ['ingress'],
+    );
+    expect(redisTarget(c)).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: '10.0.0.5', port: 26379 },
+        { host: 'sentinel-2', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+      name: 'seamcodes',
+      sentinelPassword: 'sentinel-pass',
+      password: 'redis-pass',
+    });
+    expect(c).toMatchObject({ REDIS_MIN_REPLICAS_ACK: 1, REDIS_REPLICA_ACK_TIMEOUT_MS: 250 });
+  });
+
+  it('reads cluster mode: nodes, password, and a hash-tagged prefix', () => {
+    const c = loadConfig(
+      {
+        ...good,
+        REDIS_CLUSTER_NODES: '10.0.0.5:7000,10.0.0.6:7001',
+        REDIS_PASSWORD: 'pw',
+        QUEUE_PREFIX: 'codes',
+      },
+      ['ingress'],
+    );
+    expect(redisTarget(c)).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: '10.0.0.5', port: 7000 },
+        { host: '10.0.0.6', port: 7001 },
+      ],
+      password: 'pw',
+    });
+    expect(c.QUEUE_PREFIX).toBe('{codes}');
+  });
+
+  it.each([
+    [{ REDIS_SENTINELS: '10.0.0.5' }, /REDIS_SENTINELS: '10.0.0.5' is not host:port/],
+    [{ REDIS_SENTINELS: 'a:1,b:99999', REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINELS: 'b:99999'/],
+    [{ REDIS_SENTINELS: 'a:26379' }, /REDIS_SENTINEL_NAME: required when REDIS_SENTINELS/],
+    [{ REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS/],
+    [{ REDIS_PASSWORD: 'p' }, /REDIS_PASSWORD: only used with REDIS_SENTINELS/],
+    [{ REDIS_MIN_REPLICAS_ACK: '-1' }, /REDIS_MIN_REPLICAS_ACK: /],
+    [
+      { REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINELS: 'b:26379', REDIS_SENTINEL_NAME: 'm' },
+      /REDIS_CLUSTER_NODES: set either REDIS_CLUSTER_NODES or REDIS_SENTINELS/,
+    ],
+    [{ REDIS_CLUSTER_NODES: 'a' }, /REDIS_CLUSTER_NODES: 'a' is not host:port/],
+    [{ REDIS_REPLICA_ACK_TIMEOUT_MS: 'soon' }, /REDIS_REPLICA_ACK_TIMEOUT_MS: /],
+  ])('names the Redis variable at fault in %o', (env, message) => {
+    expect(() => loadConfig({ ...good, ...env }, ['ingress'])).toThrow(message);
   });
 
   it('stops the process with one clear line and exit code 1', async () => {
