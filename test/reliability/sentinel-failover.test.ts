@@ -157,8 +157,12 @@ describe.each([
     });
     await chaos;
     expect(t.promoted).toBeGreaterThan(0);
+    // The replica was promoted. On a loaded machine Sentinel sometimes fails over once more,
+    // to the old primary once it has come back and synced as a replica: what counts is that no
+    // acknowledged delivery is lost wherever the master ends up, so it is read from there.
     const newPort = await group.masterPort();
-    expect(newPort).toBe(replica.port);
+    expect([replica.port, primary.port]).toContain(newPort);
+    const master = newPort === replica.port ? replica : primary;
 
     // Svix got its 2xx for every delivery in the end: the service followed the failover
     // (deliveries were acknowledged after the promotion, by the same processes).
@@ -170,9 +174,9 @@ describe.each([
     );
     expect(otherErrors).toEqual([]);
 
-    await untilInboxDrained(replica.url, prefix, 90_000);
+    await untilInboxDrained(master.url, prefix, 90_000);
     const ids = records.map((r) => r.id);
-    const view = await inboxView(replica.url, prefix, ids);
+    const view = await inboxView(master.url, prefix, ids);
     const lost = ids.filter((id) => !view.byDelivery.has(id) && !view.trimmed.has(id));
     const twice = [...view.byDelivery].filter(([, states]) => states.length !== 1);
     const notCompleted = [...view.byDelivery].filter(([, [state]]) => state !== 'completed');
