@@ -9,6 +9,7 @@ import {
   sendWindowChanged,
   type NotifyDeps,
 } from '../src/flows/notify-guest';
+import { startStay } from '../src/flows/notify-stay';
 import { isNotificationError } from '../src/notify/errors';
 import type { Handler } from './handler';
 
@@ -31,6 +32,11 @@ export const guestNotifyHandler =
     try {
       if (data.kind === 'alert') return await sendAlert(deps, data);
       if (data.kind === 'window_changed') return await sendWindowChanged(deps, data);
+      if (data.kind === 'stay_start') {
+        return deps.stays
+          ? await startStay({ ...deps, stays: deps.stays }, data, channels)
+          : 'skipped';
+      }
       return await notifyGuest(deps, data, channels);
     } catch (err) {
       const permanent = isNotificationError(err) && !err.retryable;
