@@ -519,7 +519,12 @@ export const conflictErrorSchema = errorBodySchema(
   z
     .array(
       z
-        .object({ field: z.literal('reference'), message: z.string(), guest_code_id: z.string() })
+        .object({
+          field: z.literal('reference'),
+          message: z.string(),
+          guest_code_id: z.string().optional().openapi({ description: 'for one door' }),
+          stay_id: z.string().optional().openapi({ description: 'for several doors' }),
+        })
         .strict(),
     )
     .length(1),
