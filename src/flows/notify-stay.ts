@@ -35,6 +35,37 @@ export async function sendStayBatch(
   started: boolean,
   allChannels: Channels,
 ): Promise<'sent' | 'skipped'> {
+  if (!nextStayBatch(await doorsOf(deps, stay), channel, started).send) return 'skipped';
+  // One sender per stay and channel at a time, deciding its batch under the lock: two jobs
+  // (the stay's start and a door just set) never send overlapping batches under different
+  // claims. A job that finds it held looks again shortly (the holder releases when done; a
+  // dead holder's lease runs out).
+  const lock = deps.claimKey(stay.id, 'sending', channel);
+  const token = randomUUID();
+  if ((await deps.claims.claim(lock, token)) !== 'claimed') {
+    throw new NotificationNotReady(
+      'another worker is sending a message of this stay',
+      true,
+      Math.min(STAY_LOCK_POLL_MS, await deps.claims.leaseLeftMs(lock)),
+    );
+  }
+  try {
+    return await sendLocked(deps, stay, channel, started, allChannels);
+  } finally {
+    await deps.claims.release(lock, token);
+  }
+}
+
+/** How soon a job that found another sender of the same stay looks again. */
+const STAY_LOCK_POLL_MS = 500;
+
+async function sendLocked(
+  deps: StayNotifyDeps,
+  stay: StayRecord,
+  channel: NotifyChannel,
+  started: boolean,
+  allChannels: Channels,
+): Promise<'sent' | 'skipped'> {
   const doors = await doorsOf(deps, stay);
   const batch = nextStayBatch(doors, channel, started);
   if (!batch.send) return 'skipped';
