@@ -6,6 +6,9 @@
  * server and a real receiver; every test asserts the end state.
  */
 import type { GuestCode } from '../../src/domain/guest-code';
+import { randomUUID } from 'node:crypto';
+import { fingerprint } from '../../src/flows/request-guest-code';
+import { stayRequestSchema } from '../../src/http/guest-code-schema';
 import { StayStore } from '../../src/store/stays';
 import { eventually } from '../../devkit/eventually';
 import { hourlyWindow, startStack, type Stack } from '../helpers/stack';
@@ -253,6 +256,43 @@ describe('stays with several doors', () => {
     expect(
       s.sim.accessCodes().filter((c) => [...ids].some((id) => c.name?.includes(`[gc:${id}:`))),
     ).toHaveLength(2);
+  });
+
+  it('a retried POST completes the doors a crash left unwritten (the stay was written first)', async () => {
+    const b = body();
+    // The state a crash leaves between writing the stay and writing its doors.
+    const parsed = stayRequestSchema.parse(b.body);
+    const stayId = `st_${randomUUID()}`;
+    await stays.createIfAbsent(
+      {
+        id: stayId,
+        reference: b.body.reference,
+        request_fingerprint: fingerprint(parsed),
+        starts_at: b.body.starts_at,
+        ends_at: b.body.ends_at,
+        doors: [
+          { door: 1, device_id: igloo(lockA), guest_code_id: `gc_${randomUUID()}` },
+          { door: 2, device_id: igloo(lockB), guest_code_id: `gc_${randomUUID()}` },
+        ],
+        created_at: new Date().toISOString(),
+      },
+      Date.now(),
+    );
+    const view = await s.api(`/v1/stays/${stayId}`);
+    expect(view.body.stay.doors.map((d: { status: string }) => d.status)).toEqual([
+      'requested',
+      'requested',
+    ]);
+    const retry = await s.api('/v1/guest-codes', { body: b.body });
+    expect(retry.status).toBe(200);
+    expect(retry.body.stay.id).toBe(stayId);
+    const doors = await allNotified(stayId);
+    expect(doors.map((d) => d.reference)).toEqual([
+      `${b.body.reference}#1`,
+      `${b.body.reference}#2`,
+    ]);
+    await sleep(300);
+    expect(mailTo(b.email)).toHaveLength(1);
   });
 
   it('DELETE cancels every door', async () => {
