@@ -59,8 +59,10 @@ export function nextStayBatch(
   if (live.length === 0) return { send: false, reason: 'no door left to tell' };
   const told = (d: GuestCode) =>
     d.active_access_code_id !== undefined && notifiedThrough(d, d.active_access_code_id, channel);
+  // `notified` too: told through another channel or at an older contact, its PIN is known.
   const ready = (d: GuestCode) =>
-    (d.status === 'set' || d.status === 'undelivered') && d.active_access_code_id !== undefined;
+    (d.status === 'set' || d.status === 'undelivered' || d.status === 'notified') &&
+    d.active_access_code_id !== undefined;
   const batch = live.filter((d) => ready(d) && !told(d));
   const pending = live.filter((d) => !ready(d) && !told(d));
   if (batch.length === 0) return { send: false, reason: 'no door ready and untold' };

@@ -90,6 +90,13 @@ describe('nextStayBatch', () => {
     expect(nextStayBatch(doors, 'webhook', false).send).toBe(false);
   });
 
+  it('a door told at an older contact is told again at the new one, with the others', () => {
+    const moved = { ...door(1, 'notified', ['email']), contact_version: 1 };
+    const out = nextStayBatch([moved, door(2, 'notified', ['email'])], 'email', false);
+    expect(out).toMatchObject({ send: true, moreToFollow: false, pending: [] });
+    expect(out.send && out.doors.map((d) => d.door)).toEqual([1]);
+  });
+
   it('leaves cancelled and failed doors out; nothing when every door is told', () => {
     const out = nextStayBatch(
       [door(1, 'set'), door(2, 'cancelled'), door(3, 'failed')],
