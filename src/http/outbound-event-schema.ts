@@ -135,7 +135,7 @@ export const guestCodeAlertDataSchema = z
       .object({
         code: z.string().openapi({
           description:
-            'why, e.g. replacements_exhausted, notification_undelivered, stay_ended, stored_window_differs',
+            'why, e.g. replacements_exhausted, notification_undelivered, stay_ended, stored_window_differs, stay_incomplete (a stay with several doors started with some not set)',
         }),
         message: z.string(),
       })
