@@ -112,8 +112,16 @@ async function sendLocked(
       }
       pins.push({ gc, door, pin: code.code, window: guestWindow(gc, door.access_code_id) });
     }
+    // New codes for a changed stay: a door whose window changed and whose guest was told
+    // an earlier code of it (that code still opens the door until its own end).
+    const changed = pins.some(
+      ({ gc, door }) =>
+        (gc.changes ?? []).some((ch) => ch.window) &&
+        gc.notifications.some((n) => n.access_code_id !== door.access_code_id),
+    );
     const locale = guest.locale ?? deps.message?.defaultLocale;
     const message = composeStayMessage({
+      changed,
       guestName: guest.name,
       locale,
       brand: deps.message?.brand,
@@ -155,7 +163,13 @@ async function sendLocked(
               timezone: gc.plan.timezone,
               kind: gc.plan.kind,
               caveats: gc.plan.caveats,
+              // Offline codes cannot be revoked: each earlier code opens the door until then.
+              previous_codes: (gc.previous_codes ?? []).map((p) => ({
+                access_code_id: p.access_code_id,
+                valid_until: p.valid_until,
+              })),
             })),
+            changed,
             follow_up: told,
             more_to_follow: batch.moreToFollow,
             pending_doors: batch.pending,

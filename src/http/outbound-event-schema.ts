@@ -113,9 +113,13 @@ export const stayReadyDataSchema = z
           timezone: z.string(),
           kind: z.enum(['hourly_bound', 'daily_bound', 'one_time_use']),
           caveats: z.array(z.enum(CAVEAT_IDS)),
+          previous_codes: z.array(previousCode).openapi({
+            description: "this door's codes from before the stay changed, each valid until its end",
+          }),
         })
         .strict(),
     ),
+    changed: z.boolean().openapi({ description: 'new codes for a changed stay (PATCH)' }),
     follow_up: z
       .boolean()
       .openapi({ description: 'a later message: doors not ready for the first one' }),

@@ -201,6 +201,8 @@ export interface StayMessageInput {
   pending: number;
   /** A later message: doors that were not ready for the first one. */
   followUp: boolean;
+  /** New codes for a changed stay (PATCH): the message says so. */
+  changed?: boolean;
   locale?: string;
   brand?: string;
   replyTo?: boolean;
@@ -218,9 +220,10 @@ export function composeStayMessage(input: StayMessageInput): GuestMessage {
   const brand = input.brand === undefined ? undefined : singleLine(input.brand) || undefined;
   const guestName = singleLine(input.guestName);
   const count = input.doors.length;
-  const subject = t.stay.subject({ doors: count, followUp: input.followUp, brand });
+  const changed = input.changed === true;
+  const subject = t.stay.subject({ doors: count, followUp: input.followUp, changed, brand });
   const greeting = t.greeting(guestName);
-  const intro = t.stay.intro({ doors: count, followUp: input.followUp });
+  const intro = t.stay.intro({ doors: count, followUp: input.followUp, changed });
   const more = input.pending > 0 ? t.stay.moreToFollow(input.pending) : undefined;
   const footer = [...(input.replyTo ? [t.replyHint] : []), ...(brand ? [t.signOff(brand)] : [])];
 

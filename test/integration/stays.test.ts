@@ -346,5 +346,19 @@ describe('stays with several doors', () => {
     const mails = mailTo(b.email);
     expect(mails).toHaveLength(2);
     for (const d of after) expect(mails[1]!.text).toContain(codeOf(d.active_access_code_id)!);
+    expect(mails[1]!.subject).toMatch(/Your stay has changed: your door codes \(2 doors\)/);
+    const changed = await eventually(() => {
+      const found = stayEvents(stayId);
+      return found.length === 2 ? found[1] : undefined;
+    });
+    const data = changed.event!.data as {
+      changed: boolean;
+      doors: { previous_codes: { valid_until: string }[] }[];
+    };
+    expect(data.changed).toBe(true);
+    expect(data.doors.map((d) => d.previous_codes.map((p) => p.valid_until))).toEqual([
+      [b.body.ends_at],
+      [b.body.ends_at],
+    ]);
   });
 });

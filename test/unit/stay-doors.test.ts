@@ -161,6 +161,19 @@ describe('composeStayMessage', () => {
     expect(msg.html).toContain('3333444');
   });
 
+  it('says when the stay changed, in every template language', () => {
+    for (const language of TEMPLATE_LANGUAGES) {
+      const plain = composeStayMessage({ ...input, locale: language });
+      const changed = composeStayMessage({ ...input, locale: language, changed: true });
+      expect(changed.subject).not.toEqual(plain.subject);
+      expect(changed.text).toContain('1111222');
+      expect(changed.text).not.toMatch(/no longer work|funktioniert nicht mehr|ne fonctionne plus/);
+    }
+    expect(composeStayMessage({ ...input, changed: true }).subject).toBe(
+      'Your stay has changed: your door codes (2 doors)',
+    );
+  });
+
   it('says more will follow, in every template language', () => {
     const expected: Record<string, RegExp> = {
       en: /More to follow/,

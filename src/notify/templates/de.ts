@@ -29,15 +29,19 @@ export const de: MessageTemplate = {
   signOff: (brand) => `${brand}`,
   replyHint: 'Fragen? Antworten Sie einfach auf diese E-Mail.',
   stay: {
-    subject: ({ doors, followUp, brand }) =>
+    subject: ({ doors, followUp, changed, brand }) =>
       (brand ? `${brand}: ` : '') +
-      (followUp
-        ? `Weitere Türcodes für Ihren Aufenthalt (${doors} ${doors === 1 ? 'Tür' : 'Türen'})`
-        : `Ihre Türcodes für Ihren Aufenthalt (${doors} ${doors === 1 ? 'Tür' : 'Türen'})`),
-    intro: ({ doors, followUp }) =>
-      followUp
-        ? `hier ${doors === 1 ? 'ist der Türcode (PIN)' : 'sind die Türcodes (PINs)'}, die wir Ihnen bisher nicht schicken konnten:`
-        : `hier ${doors === 1 ? 'ist Ihr Türcode (PIN)' : 'sind Ihre Türcodes (PINs)'} für Ihren Aufenthalt, einer pro Tür:`,
+      (changed
+        ? `Ihr Aufenthalt hat sich geändert: Ihre Türcodes (${doors} ${doors === 1 ? 'Tür' : 'Türen'})`
+        : followUp
+          ? `Weitere Türcodes für Ihren Aufenthalt (${doors} ${doors === 1 ? 'Tür' : 'Türen'})`
+          : `Ihre Türcodes für Ihren Aufenthalt (${doors} ${doors === 1 ? 'Tür' : 'Türen'})`),
+    intro: ({ doors, followUp, changed }) =>
+      changed
+        ? `Ihr Aufenthalt hat sich geändert. Hier ${doors === 1 ? 'ist Ihr Türcode (PIN)' : 'sind Ihre Türcodes (PINs)'} für die neuen Daten; bitte verwenden Sie ab jetzt ${doors === 1 ? 'diesen' : 'diese'}:`
+        : followUp
+          ? `hier ${doors === 1 ? 'ist der Türcode (PIN)' : 'sind die Türcodes (PINs)'}, die wir Ihnen bisher nicht schicken konnten:`
+          : `hier ${doors === 1 ? 'ist Ihr Türcode (PIN)' : 'sind Ihre Türcodes (PINs)'} für Ihren Aufenthalt, einer pro Tür:`,
     door: (n, lockName) => `Tür ${n}: ${lockName}`,
     moreToFollow: (pending) =>
       `Weitere folgen: Der Code für ${pending === 1 ? 'eine weitere Tür ist' : `${pending} weitere Türen ist`} noch nicht bereit. Wir schicken ihn, sobald er bereit ist.`,
