@@ -295,6 +295,32 @@ describe('stays with several doors', () => {
     expect(mailTo(b.email)).toHaveLength(1);
   });
 
+  it('a new email for the stay (PATCH) and one door resent: one message at the new address with every door', async () => {
+    const b = body();
+    const res = await s.api('/v1/guest-codes', { body: b.body });
+    const stayId = res.body.stay.id as string;
+    const before = await allNotified(stayId);
+    const moved = `moved-${b.email}`;
+    const ok = await s.api(`/v1/stays/${stayId}`, {
+      method: 'PATCH',
+      body: { guest: { name: 'Grace', email: moved } },
+    });
+    expect(ok.status).toBe(200);
+    const doors = await doorsOf(stayId);
+    expect(doors.map((d) => [d.request.guest.email, d.generation, d.status])).toEqual([
+      [moved, 0, 'notified'],
+      [moved, 0, 'notified'],
+    ]);
+    const resent = await s.api(`/v1/guest-codes/${before[0]!.id}/resend`, { method: 'POST' });
+    expect(resent.status).toBe(202);
+    const mail = await eventually(() => mailTo(moved)[0]);
+    for (const d of before) expect(mail.text).toContain(codeOf(d.active_access_code_id)!);
+    await allNotified(stayId);
+    await sleep(400);
+    expect(mailTo(moved)).toHaveLength(1);
+    expect(mailTo(b.email)).toHaveLength(1);
+  });
+
   it('DELETE cancels every door', async () => {
     const b = body();
     const res = await s.api('/v1/guest-codes', { body: b.body });
@@ -310,6 +336,13 @@ describe('stays with several doors', () => {
     expect(doors.map((d) => d.status)).toEqual(['cancelled', 'cancelled']);
     await sleep(500);
     expect(mailTo(b.email)).toHaveLength(0);
+    // A cancelled stay cannot change any more.
+    const late = await s.api(`/v1/stays/${stayId}`, {
+      method: 'PATCH',
+      body: { ends_at: iso(Date.parse(b.body.ends_at) + HOUR) },
+    });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('change_not_possible');
     const missing = await s.api('/v1/stays/st_00000000-0000-4000-8000-000000000000');
     expect(missing.status).toBe(404);
   });
