@@ -278,3 +278,33 @@ export async function startStay(
   }
   return sent;
 }
+
+/**
+ * A door of a stay ended without a code (its alert: failed for good, or its stay ended): the
+ * doors still waiting for it are told now if nothing else is left to wait for. Best effort: a
+ * failure here is logged and the stay's start job is the safety net.
+ */
+export async function reviewStayAfterDoorEnded(
+  deps: StayNotifyDeps,
+  guestCodeId: string,
+  allChannels: Channels,
+): Promise<void> {
+  try {
+    const gc = await deps.store.get(guestCodeId);
+    if (!gc?.stay || (gc.status !== 'failed' && gc.status !== 'cancelled')) return;
+    const stay = await deps.stays.get(gc.stay.id);
+    if (!stay) return;
+    const doors = await doorsOf(deps, stay);
+    const live = doors.filter((d) => d.status !== 'cancelled' && d.status !== 'failed');
+    if (live.length === 0) return;
+    const started = hasStarted(doors, deps.now());
+    for (const channel of channelsOf(allChannels, live[0]!)) {
+      await sendStayBatch(deps, stay, channel, started, allChannels);
+    }
+  } catch (err) {
+    deps.logger.warn(
+      { guestCodeId, err: err instanceof Error ? err.message : String(err) },
+      "could not tell a stay's other doors after one ended; the stay's start will",
+    );
+  }
+}

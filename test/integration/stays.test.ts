@@ -25,7 +25,12 @@ describe('stays with several doors', () => {
   beforeAll(async () => {
     s = await startStack({
       sim: { settingAfterMs: 50, setAfterMs: 150 },
-      env: { DEVICE_CREATE_LIMIT_PER_MINUTE: '1000', REPLACE_AFTER_MS: '60000' },
+      // No replacement: a door whose code fails to set fails at once.
+      env: {
+        DEVICE_CREATE_LIMIT_PER_MINUTE: '1000',
+        REPLACE_AFTER_MS: '300',
+        MAX_REPLACEMENTS: '0',
+      },
     });
     stays = new StayStore(s.redis, s.config.QUEUE_PREFIX);
   });
@@ -179,6 +184,23 @@ describe('stays with several doors', () => {
       [true, [1]],
       [false, [2]],
     ]);
+  });
+
+  it('a door that fails for good: the other door is told without waiting for it', async () => {
+    const b = body();
+    s.sim.setFaults({ devices: { [igloo(lockB)]: { failToSet: true } } });
+    const res = await s.api('/v1/guest-codes', { body: b.body });
+    const stayId = res.body.stay.id as string;
+    const doors = await eventually(async () => {
+      const found = await doorsOf(stayId);
+      return found[0]?.status === 'notified' && found[1]?.status === 'failed' ? found : undefined;
+    }, 15_000);
+    await sleep(400);
+    const mails = mailTo(b.email);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.text).toContain(codeOf(doors[0]!.active_access_code_id)!);
+    expect(mails[0]!.text).toContain('Door 1:');
+    expect(mails[0]!.text).not.toContain('Door 2:');
   });
 
   it('refused by one lock: 422 naming device_ids[i] and the lock, nothing created anywhere', async () => {
