@@ -140,7 +140,11 @@ export async function requestStay(deps: RequestStayDeps, req: StayRequest): Prom
       id: `st_${randomUUID()}`,
       reference: req.reference,
       request_fingerprint: print,
-      starts_at: planned.doors[0]!.plan.starts_at,
+      // The stay starts with its earliest door (a dormakaba slot may move a door's start).
+      starts_at: planned.doors.reduce(
+        (start, d) => (Date.parse(d.plan.starts_at) < Date.parse(start) ? d.plan.starts_at : start),
+        planned.doors[0]!.plan.starts_at,
+      ),
       ends_at: planned.doors.reduce(
         (end, d) => (Date.parse(d.plan.ends_at) > Date.parse(end) ? d.plan.ends_at : end),
         planned.doors[0]!.plan.ends_at,
@@ -230,6 +234,8 @@ async function completeDoors(
       if (d.status === 'requested')
         await deps.queues.enqueueCreate(d.id, d.generation, d.reference);
     }
+    // A crash may have come before the start job was queued (the same job id: a no-op if not).
+    await deps.queues.scheduleStayStart(stay.id, Date.parse(stay.starts_at), now.getTime());
     return found;
   }
   const planned = await planDoors(deps, req, now);
