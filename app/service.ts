@@ -35,6 +35,7 @@ import {
 import { createSeamGateway } from '../src/seam/client';
 import { DeviceCache } from '../src/seam/device-cache';
 import { GuestCodeStore } from '../src/store/guest-codes';
+import { StayStore } from '../src/store/stays';
 import { storeKeys } from '../src/store/keys';
 import { LockCodeRegistry } from '../src/store/lock-codes';
 import { NotifyChannelRegistry } from '../src/store/notify-channels';
@@ -235,6 +236,7 @@ async function startHttpRole(
       token: config.API_TOKEN,
       stuckAfterMs: opts.stuckAfterMs,
       store,
+      stays: new StayStore(redis, prefix, { retentionMs: config.RECORD_RETENTION_MS }),
       deps: {
         store,
         devices,

@@ -27,6 +27,7 @@ import { REDACT_PATHS } from '../src/logger';
 import { ResourceStack } from '../src/process/resource-stack';
 import { startSimulator } from '../sim/simulator';
 import { extendStay } from './demo/change';
+import { twoDoorStay } from './demo/doors';
 import { checkOutcomes, printSummary } from './demo/report';
 import { followCodes, requestCodes, type Api } from './demo/bookings';
 import type { ApiBody, Tracked } from './demo/scenarios';
@@ -183,6 +184,15 @@ async function main(): Promise<number> {
       timeoutMs: SETTLE_TIMEOUT_MS,
     })),
   );
+  // And one stay with two doors: one email with both PINs.
+  failures.push(
+    ...(await twoDoorStay(api, {
+      sim,
+      mails: smtp.messages,
+      webhooks: receiver.received,
+      timeoutMs: SETTLE_TIMEOUT_MS,
+    })),
+  );
   if (failures.length > 0) {
     console.log(`\n${c.red(c.bold('DEMO FAILED'))}`);
     for (const f of failures) console.log(c.red(`  - ${f}`));
@@ -191,6 +201,7 @@ async function main(): Promise<number> {
   console.log(
     `\n${c.green(c.bold('DEMO OK'))}: 4 guests notified (one email and one signed webhook each, ` +
       `PINs matching Seam's), 1 stay extended (a new code, one more email), ` +
+      `1 stay with two doors (one email with both PINs), ` +
       `1 request rejected by the igloohome rules.`,
   );
   return 0;

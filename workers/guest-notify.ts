@@ -9,6 +9,7 @@ import {
   sendWindowChanged,
   type NotifyDeps,
 } from '../src/flows/notify-guest';
+import { reviewStayAfterDoorEnded, startStay } from '../src/flows/notify-stay';
 import { isNotificationError } from '../src/notify/errors';
 import type { Handler } from './handler';
 
@@ -29,8 +30,24 @@ export const guestNotifyHandler =
   (deps: NotifyDeps, channels: (gc: GuestCode) => NotifyChannel[]): Handler<'notify'> =>
   async (data, job, token) => {
     try {
-      if (data.kind === 'alert') return await sendAlert(deps, data);
+      if (data.kind === 'alert') {
+        const sent = await sendAlert(deps, data);
+        // A door of a stay that ended without a code: its other doors need not wait for it.
+        if (deps.stays) {
+          await reviewStayAfterDoorEnded(
+            { ...deps, stays: deps.stays },
+            data.guest_code_id,
+            channels,
+          );
+        }
+        return sent;
+      }
       if (data.kind === 'window_changed') return await sendWindowChanged(deps, data);
+      if (data.kind === 'stay_start') {
+        return deps.stays
+          ? await startStay({ ...deps, stays: deps.stays }, data, channels)
+          : 'skipped';
+      }
       return await notifyGuest(deps, data, channels);
     } catch (err) {
       const permanent = isNotificationError(err) && !err.retryable;

@@ -37,6 +37,7 @@ import { codeReconcileHandler } from './code-reconcile';
 import { codeSweepHandler } from './code-sweep';
 import { processorFor, type Handlers } from './handler';
 import { guestNotifyHandler } from './guest-notify';
+import { StayStore } from '../src/store/stays';
 import { seamEventsHandler } from './seam-events';
 
 /** How many times a job may lose its lock (its worker died or stalled) and still be re-run. */
@@ -136,6 +137,7 @@ export async function startWorkers(opts: {
       (FAILED_JOB_RETENTION_SECONDS + 24 * 3600) * 1000,
     ),
     claimKey: keys.notifyClaim,
+    stays: new StayStore(redis, prefix, { retentionMs: config.RECORD_RETENTION_MS }),
     message: {
       defaultLocale: config.DEFAULT_GUEST_LOCALE,
       brand: config.BRAND_NAME,

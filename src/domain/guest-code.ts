@@ -150,6 +150,9 @@ export interface GuestCode {
   /** Bumped when the guest's email or phone changes: a notification to an older contact
    *  does not count as telling the guest at the new one. */
   contact_version?: number;
+  /** A door of a stay with several doors (POST with device_ids): its stay, its number (1..N)
+   *  and how many doors the stay has. Such a code is told in one message with its stay's doors. */
+  stay?: StayDoorRef;
   failure?: FailureReason;
   cancelled_at?: string;
   /** When the code entered its current status (kept by the store on every status change). */
@@ -157,6 +160,12 @@ export interface GuestCode {
   created_at: string;
   updated_at: string;
   version: number;
+}
+
+export interface StayDoorRef {
+  id: string;
+  door: number;
+  doors: number;
 }
 
 export interface TimelineEntry {
@@ -170,7 +179,8 @@ export interface TimelineEntry {
 export type NewGuestCode = Pick<
   GuestCode,
   'id' | 'reference' | 'request_fingerprint' | 'request' | 'device' | 'plan'
->;
+> &
+  Partial<Pick<GuestCode, 'stay'>>;
 
 /** A guest code just requested: nothing created on Seam yet, nobody told. */
 export function requestedGuestCode(fields: NewGuestCode, at: string): GuestCode {

@@ -125,7 +125,7 @@ export async function changeGuestCode(
 }
 
 /** The new window checked against the lock's rules and per-lock limits, as for a new request. */
-async function planChange(
+export async function planChange(
   deps: ChangeGuestCodeDeps,
   current: GuestCode,
   next: GuestCode['request'],

@@ -11,6 +11,8 @@ import type { WebhookSender } from '../notify/outbound-webhook';
 import type { SeamGateway } from '../seam/client';
 import type { GuestCodeStore } from '../store/guest-codes';
 import type { NotificationClaims } from '../store/notification-claims';
+import type { StayStore } from '../store/stays';
+import { notifyStayDoor } from './notify-stay';
 
 export interface NotifyDeps {
   store: GuestCodeStore;
@@ -25,6 +27,8 @@ export interface NotifyDeps {
   logger: Logger;
   /** Queues the ops alert (`guest_code.failed`); `key` tells one alert of a guest code from another. */
   alert?: (guestCodeId: string, code: string, message: string, key: string) => Promise<unknown>;
+  /** Stays with several doors (their doors are told in one message); absent: none. */
+  stays?: Pick<StayStore, 'get'>;
   /** Told of every send attempt that reached a sender (for metrics). */
   onNotification?: (channel: DeliveryChannel, outcome: 'sent' | 'failed') => void;
 }
@@ -83,6 +87,10 @@ export async function notifyGuest(
   if (!gc) return 'skipped';
   if (gc.status === 'cancelled' || gc.status === 'failed') return 'skipped';
   if (gc.active_access_code_id !== job.access_code_id) return 'skipped';
+  // A door of a stay is told in the stay's one message (notify-stay.ts).
+  if (gc.stay && deps.stays) {
+    return notifyStayDoor({ ...deps, stays: deps.stays }, gc, job.channel, allChannels);
+  }
   const tracked = gc.access_codes.find((c) => c.access_code_id === job.access_code_id);
   // A code the stay's change superseded is not sent any more: the new one will be.
   if (tracked?.superseded) return 'skipped';

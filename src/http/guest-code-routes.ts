@@ -12,6 +12,10 @@ import { cancelGuestCode } from '../flows/cancel-guest-code';
 import { changeGuestCode, type ChangeGuestCodeDeps } from '../flows/change-guest-code';
 import { requestGuestCode, type RequestGuestCodeDeps } from '../flows/request-guest-code';
 import { resendNotification, type ResendDeps } from '../flows/resend-notification';
+import { cancelStay, changeStay, loadStay, type StayDeps } from '../flows/change-stay';
+import { requestStay } from '../flows/request-stay';
+import { isStayId, type StayRecord } from '../domain/stay';
+import type { StayStore } from '../store/stays';
 import type { GuestCodeStore } from '../store/guest-codes';
 import { requireToken } from './auth';
 import type { RateLimits } from './rate-limit';
@@ -21,6 +25,8 @@ import {
   guestCodeListQuerySchema,
   guestCodeRequestSchema,
   stayPatchSchema,
+  stayRequestSchema,
+  type StayView,
   type FieldProblem,
   type GuestCodeListQuery,
   type GuestCodeView,
@@ -79,11 +85,32 @@ export function guestCodeView(gc: GuestCode, timeline?: TimelineEntry[]): GuestC
       ...(c.to ? { to: c.to } : {}),
     })),
     error: gc.failure ?? null,
+    stay: gc.stay ?? null,
     cancelled_at: gc.cancelled_at ?? null,
     status_since: gc.status_since ?? gc.created_at,
     created_at: gc.created_at,
     updated_at: gc.updated_at,
     ...(timeline ? { timeline } : {}),
+  };
+}
+
+/** What the API shows of a stay with several doors: each door, its lock and its status now. */
+export function stayView(stay: StayRecord, doors: readonly GuestCode[]): StayView {
+  const byId = new Map(doors.map((d) => [d.id, d]));
+  return {
+    id: stay.id,
+    reference: stay.reference,
+    doors: stay.doors.map((d) => {
+      const gc = byId.get(d.guest_code_id);
+      return {
+        door: d.door,
+        device_id: d.device_id,
+        lock_name: gc?.device.name ?? d.device_id,
+        guest_code_id: d.guest_code_id,
+        // A door a crash left unwritten is still to be requested (a retried POST writes it).
+        status: gc?.status ?? 'requested',
+      };
+    }),
   };
 }
 
@@ -180,9 +207,14 @@ export function guestCodeRoutes(opts: {
   /** Thresholds of `stuck=true`; the defaults where not given. */
   stuckAfterMs?: Partial<StuckAfterMs>;
   deps: RequestGuestCodeDeps & {
-    queues: RequestGuestCodeDeps['queues'] & ResendDeps['queues'] & ChangeGuestCodeDeps['queues'];
+    queues: RequestGuestCodeDeps['queues'] &
+      ResendDeps['queues'] &
+      ChangeGuestCodeDeps['queues'] &
+      StayDeps['queues'];
   };
   store: GuestCodeStore;
+  /** Stays with several doors (POST with device_ids, /v1/stays); absent: refused. */
+  stays?: StayStore;
   bodyLimitBytes?: number;
   /** Budgets: per token once authenticated, per client for failed authentications. */
   limits?: Pick<RateLimits, 'apiCaller' | 'authFailure'>;
@@ -204,9 +236,29 @@ export function guestCodeRoutes(opts: {
   const confirmed = async () => opts.confirmWrites?.();
 
   router.post('/v1/guest-codes', auth, json, async (req, res) => {
-    const parsed = guestCodeRequestSchema.safeParse(req.body ?? {});
+    const body: unknown = req.body ?? {};
+    const has = (field: string) =>
+      typeof body === 'object' && body !== null && !Array.isArray(body) && field in body;
+    if (has('device_ids')) {
+      if (has('device_id')) {
+        sendError(res, 400, 'invalid_request', 'the request has 1 problem(s)', [
+          {
+            field: 'device_ids',
+            message: 'give device_id (one lock) or device_ids (several locks), not both',
+          },
+        ]);
+        return;
+      }
+      await postStay(body, res);
+      return;
+    }
+    const parsed = guestCodeRequestSchema.safeParse(body);
     if (!parsed.success) {
-      const details = fieldProblems(parsed.error);
+      const details = fieldProblems(parsed.error).map((p) =>
+        p.field === 'device_id' && !has('device_id')
+          ? { ...p, message: 'give device_id (one lock) or device_ids (several locks)' }
+          : p,
+      );
       sendError(
         res,
         400,
@@ -241,6 +293,180 @@ export function guestCodeRoutes(opts: {
             },
           ],
         );
+        return;
+      case 'device_not_found':
+        sendError(res, 404, 'device_not_found', `Seam knows no device ${outcome.deviceId}`);
+        return;
+      case 'device_unavailable':
+        res.setHeader('Retry-After', '5');
+        sendError(
+          res,
+          503,
+          'seam_unavailable',
+          `could not read the device from Seam: ${outcome.message}`,
+        );
+        return;
+      case 'rejected': {
+        const [first] = outcome.violations;
+        sendError(
+          res,
+          422,
+          first?.code ?? 'rule_violation',
+          outcome.violations.map((v) => v.message).join(' '),
+          outcome.violations,
+        );
+        return;
+      }
+    }
+  });
+
+  const postStay = async (body: unknown, res: express.Response): Promise<void> => {
+    const parsed = stayRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      const details = fieldProblems(parsed.error);
+      sendError(
+        res,
+        400,
+        'invalid_request',
+        `the request has ${details.length} problem(s)`,
+        details,
+      );
+      return;
+    }
+    if (!opts.stays) {
+      sendError(res, 400, 'invalid_request', 'stays with several doors are not served here', [
+        { field: 'device_ids', message: 'not supported by this service' },
+      ]);
+      return;
+    }
+    const outcome = await requestStay({ ...opts.deps, stays: opts.stays }, parsed.data);
+    switch (outcome.kind) {
+      case 'created':
+        res.location(`/v1/stays/${outcome.stay.id}`);
+        res.status(202).json({ stay: stayView(outcome.stay, outcome.doors) });
+        return;
+      case 'existing':
+        res.status(200).json({ stay: stayView(outcome.stay, outcome.doors) });
+        return;
+      case 'conflict':
+        sendError(
+          res,
+          409,
+          'reference_conflict',
+          `reference ${outcome.stay.reference} already names stay ${outcome.stay.id} with a different request; use a new reference or send the same body`,
+          [
+            {
+              field: 'reference',
+              message: `names stay ${outcome.stay.id}, made from another body`,
+              stay_id: outcome.stay.id,
+            },
+          ],
+        );
+        return;
+      case 'device_not_found':
+        sendError(res, 404, 'device_not_found', `Seam knows no device ${outcome.deviceId}`, [
+          {
+            field: `device_ids[${outcome.index}]`,
+            message: `Seam knows no device ${outcome.deviceId}`,
+          },
+        ]);
+        return;
+      case 'device_unavailable':
+        res.setHeader('Retry-After', '5');
+        sendError(
+          res,
+          503,
+          'seam_unavailable',
+          `could not read the device from Seam: ${outcome.message}`,
+        );
+        return;
+      case 'rejected': {
+        const [first] = outcome.violations;
+        sendError(
+          res,
+          422,
+          first?.code ?? 'rule_violation',
+          outcome.violations.map((v) => v.message).join(' '),
+          outcome.violations,
+        );
+        return;
+      }
+    }
+  };
+
+  const stayDeps = () => ({
+    store: opts.store,
+    stays: opts.stays!,
+    devices: opts.deps.devices,
+    lockCodes: opts.deps.lockCodes,
+    queues: opts.deps.queues,
+    now,
+    notifyChannels: opts.deps.notifyChannels,
+  });
+
+  const findStay = async (id: string, res: express.Response) => {
+    const loaded = isStayId(id) && opts.stays ? await loadStay(stayDeps(), id) : undefined;
+    if (!loaded) {
+      sendError(
+        res,
+        404,
+        'not_found',
+        isStayId(id) ? `no stay ${id}` : 'no such stay (ids look like st_<uuid>)',
+      );
+    }
+    return loaded;
+  };
+
+  router.get('/v1/stays/:id', auth, async (req, res) => {
+    const loaded = await findStay(req.params.id as string, res);
+    if (!loaded) return;
+    res.json({ stay: stayView(loaded.stay, loaded.doors) });
+  });
+
+  router.delete('/v1/stays/:id', auth, async (req, res) => {
+    const id = req.params.id as string;
+    if (!(await findStay(id, res))) return;
+    const outcome = await cancelStay(stayDeps(), id);
+    if (!outcome) {
+      sendError(res, 404, 'not_found', `no stay ${id}`);
+      return;
+    }
+    res.json({ stay: stayView(outcome.stay, outcome.doors), notes: outcome.notes });
+  });
+
+  router.patch('/v1/stays/:id', auth, json, async (req, res) => {
+    const id = req.params.id as string;
+    if (!(await findStay(id, res))) return;
+    const parsed = stayPatchSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const details = fieldProblems(parsed.error);
+      sendError(
+        res,
+        400,
+        'invalid_request',
+        `the change has ${details.length} problem(s)`,
+        details,
+      );
+      return;
+    }
+    const outcome = await changeStay(stayDeps(), id, parsed.data);
+    switch (outcome.kind) {
+      case 'changed':
+        res
+          .status(outcome.newCode ? 202 : 200)
+          .json({ stay: stayView(outcome.stay, outcome.doors), notes: outcome.notes });
+        return;
+      case 'not_found':
+        sendError(res, 404, 'not_found', `no stay ${id}`);
+        return;
+      case 'not_possible':
+        sendError(res, 409, 'change_not_possible', outcome.reason, [
+          {
+            field: 'status',
+            message: `door ${outcome.door} is ${outcome.status}; it cannot change any more`,
+            status: outcome.status,
+          },
+        ]);
         return;
       case 'device_not_found':
         sendError(res, 404, 'device_not_found', `Seam knows no device ${outcome.deviceId}`);

@@ -99,6 +99,33 @@ export const guestCodeRequestSchema = z
 
 export type GuestCodeRequestBody = z.infer<typeof guestCodeRequestSchema>;
 
+/** Most doors one stay may have. */
+export const MAX_STAY_DOORS = 10;
+
+/**
+ * POST /v1/guest-codes for a stay with several doors: `device_ids` instead of `device_id`,
+ * everything else as for one door.
+ */
+export const stayRequestSchema = guestCodeRequestSchema
+  .omit({ device_id: true })
+  .extend({
+    device_ids: z
+      .array(z.string().trim().min(1).max(200))
+      .min(1, 'give at least one lock')
+      .max(MAX_STAY_DOORS, `at most ${MAX_STAY_DOORS} locks per stay`)
+      .refine((ids) => new Set(ids).size === ids.length, {
+        message: 'each lock once: the ids must be distinct',
+      })
+      .openapi({
+        description: `the Seam device ids of the stay's doors (1 to ${MAX_STAY_DOORS}, distinct), instead of device_id: one code per door, one message to the guest with every door`,
+        example: ['f7a7fb02-…', '2b1e9d40-…'],
+      }),
+  })
+  .strict()
+  .openapi('StayRequest');
+
+export type StayRequestBody = z.infer<typeof stayRequestSchema>;
+
 const requestShape = guestCodeRequestSchema.shape;
 
 /**
@@ -377,6 +404,18 @@ export const guestCodeSchema = z
       })
       .strict()
       .nullable(),
+    stay: z
+      .object({
+        id: z.string(),
+        door: z.number().int().min(1),
+        doors: z.number().int().min(1),
+      })
+      .strict()
+      .nullable()
+      .openapi({
+        description:
+          "a door of a stay with several doors (GET /v1/stays/{id}); its guest is told in the stay's one message",
+      }),
     cancelled_at: isoDateTime.nullable(),
     status_since: isoDateTime.openapi({
       description: 'when the code entered its current status (what `stuck` measures from)',
@@ -480,7 +519,12 @@ export const conflictErrorSchema = errorBodySchema(
   z
     .array(
       z
-        .object({ field: z.literal('reference'), message: z.string(), guest_code_id: z.string() })
+        .object({
+          field: z.literal('reference'),
+          message: z.string(),
+          guest_code_id: z.string().optional().openapi({ description: 'for one door' }),
+          stay_id: z.string().optional().openapi({ description: 'for several doors' }),
+        })
         .strict(),
     )
     .length(1),
@@ -566,3 +610,40 @@ export const guestCodeListSchema = z
   })
   .strict()
   .openapi('GuestCodeList');
+
+// ---- Stays with several doors (POST /v1/guest-codes with device_ids, /v1/stays/{id}).
+
+export const stayDoorSchema = z
+  .object({
+    door: z.number().int().min(1),
+    device_id: z.string(),
+    lock_name: z.string(),
+    guest_code_id: z.string(),
+    status: z.enum(GUEST_CODE_STATUSES),
+  })
+  .strict()
+  .openapi('StayDoor');
+
+export const staySchema = z
+  .object({
+    id: z.string().openapi({ example: 'st_6f1c2e0a-…' }),
+    reference: z.string(),
+    doors: z.array(stayDoorSchema),
+  })
+  .strict()
+  .openapi('Stay', {
+    description:
+      'a stay with several doors: each door is an ordinary guest code (reference `<reference>#<door>`)',
+  });
+
+export type StayView = z.input<typeof staySchema>;
+
+export const stayAnswerSchema = z.object({ stay: staySchema }).strict().openapi('StayAnswer');
+
+export const stayNoteAnswerSchema = z
+  .object({
+    stay: staySchema,
+    notes: z.array(z.object({ door: z.number().int().min(1), note: z.string() }).strict()),
+  })
+  .strict()
+  .openapi('StayNoteAnswer', { description: 'what the change or cancellation did, door by door' });

@@ -18,7 +18,10 @@ import {
   guestCodeRequestSchema,
   resendAnswerSchema,
   ruleViolationErrorSchema,
+  stayAnswerSchema,
+  stayNoteAnswerSchema,
   stayPatchSchema,
+  stayRequestSchema,
   validationErrorSchema,
 } from './guest-code-schema';
 import { deviceAnswerSchema, deviceListSchema } from './device-schema';
@@ -61,7 +64,7 @@ const resendNotPossibleError = errorBodySchema(
 const unsupportedBodyError = errorOf('UnsupportedBodyError', [...UNREADABLE_BODY_CODES[415]]);
 const location = {
   Location: {
-    description: 'the guest code: GET it for its progress',
+    description: 'the guest code (or, with device_ids, the stay): GET it for its progress',
     schema: { type: 'string', example: '/v1/guest-codes/gc_6f1c2e0a-…' },
   },
 } as const;
@@ -138,16 +141,21 @@ function buildDocument(): OpenAPIObject {
     operationId: 'requestGuestCode',
     summary: "Ask for a guest's offline code",
     description:
-      'Checks the lock and the stay against the manufacturer rules, then creates the offline code through Seam in a worker, never twice. `reference` makes it idempotent.',
-    request: { body: { required: true, content: json(guestCodeRequestSchema) } },
+      'Checks the lock and the stay against the manufacturer rules, then creates the offline code through Seam in a worker, never twice. `reference` makes it idempotent. With `device_ids` (1 to 10 locks) instead of `device_id`: a stay with several doors. Every lock is checked first (a refusal of one is a 422 naming `device_ids[i]` and the lock, and nothing is created); each door is an ordinary guest code (reference `<reference>#<door>`), and the guest gets one message with every door once all are `set` (at the stay start, what is ready with "more to follow"). The answer is then `{ stay }`, Location `/v1/stays/{id}`.',
+    request: {
+      body: {
+        required: true,
+        content: json(z.union([guestCodeRequestSchema, stayRequestSchema])),
+      },
+    },
     responses: {
       200: answer(
-        'a repeat of an earlier request (same reference, same body)',
-        guestCodeAnswerSchema,
+        'a repeat of an earlier request (same reference, same body): the guest code, or the stay (device_ids)',
+        z.union([guestCodeAnswerSchema, stayAnswerSchema]),
       ),
       202: answer(
-        'a new request; creation runs in a worker. `planned` is the window we expect Seam to store, `planned.warnings` every way it differs from the stay, `planned.seam_request` exactly what is sent',
-        guestCodeAnswerSchema,
+        'a new request; creation runs in a worker. `planned` is the window we expect Seam to store, `planned.warnings` every way it differs from the stay, `planned.seam_request` exactly what is sent. With device_ids: the stay and its doors',
+        z.union([guestCodeAnswerSchema, stayAnswerSchema]),
         location,
       ),
       400: answer('malformed body: `details` lists every problem by field', validationErrorSchema),
@@ -246,6 +254,67 @@ function buildDocument(): OpenAPIObject {
       200: answer('cancelled now, or already', cancelAnswerSchema),
       ...apiCommon,
       404: answer('no such guest code', notFoundError),
+      503: answer('Redis cannot be reached now; retry', unavailableError, retryAfter),
+    },
+  });
+
+  const stayIdParam = z.object({
+    id: z.string().openapi({ description: 'the stay id (`st_…`) from the 202 answer' }),
+  });
+
+  registry.registerPath({
+    ...provisioning,
+    method: 'get',
+    path: '/v1/stays/{id}',
+    operationId: 'getStay',
+    summary: 'A stay with several doors: each door, its lock and its status now',
+    request: { params: stayIdParam },
+    responses: {
+      200: answer('the stay', stayAnswerSchema),
+      ...apiCommon,
+      404: answer('no such stay', notFoundError),
+      503: answer('Redis cannot be reached now; retry', unavailableError, retryAfter),
+    },
+  });
+
+  registry.registerPath({
+    ...provisioning,
+    method: 'patch',
+    path: '/v1/stays/{id}',
+    operationId: 'changeStay',
+    summary: 'Change a stay with several doors: every door',
+    description:
+      "The body of PATCH /v1/guest-codes/{id}. The change is checked against every door's lock first (422 naming `device_ids[i]` and the lock: nothing changes anywhere); then every door changes as one guest code does (`notes`, door by door). The guest gets one message with every door's new PIN.",
+    request: { params: stayIdParam, body: { required: true, content: json(stayPatchSchema) } },
+    responses: {
+      200: answer('a contact change, or nothing differs', stayNoteAnswerSchema),
+      202: answer('a new window: new codes are on their way', stayNoteAnswerSchema),
+      400: answer('malformed body: `details` lists every problem by field', validationErrorSchema),
+      ...apiCommon,
+      404: answer('no such stay', notFoundError),
+      409: answer('a door is cancelled or failed', changeNotPossibleError),
+      ...unreadableBody,
+      422: answer(
+        "a door's lock refuses the new window: nothing changed",
+        ruleViolationErrorSchema,
+      ),
+      503: answer('Seam or Redis cannot be reached now; retry', unavailableError, retryAfter),
+    },
+  });
+
+  registry.registerPath({
+    ...provisioning,
+    method: 'delete',
+    path: '/v1/stays/{id}',
+    operationId: 'cancelStay',
+    summary: 'Cancel a stay with several doors: every door',
+    description:
+      'Every door is cancelled as DELETE /v1/guest-codes/{id} does; `notes` says, door by door, what a code on the lock still opens (offline codes cannot be revoked).',
+    request: { params: stayIdParam },
+    responses: {
+      200: answer('cancelled now, or already', stayNoteAnswerSchema),
+      ...apiCommon,
+      404: answer('no such stay', notFoundError),
       503: answer('Redis cannot be reached now; retry', unavailableError, retryAfter),
     },
   });

@@ -94,6 +94,42 @@ export const guestCodeWindowChangedDataSchema = z
   })
   .strict();
 
+export const stayReadyDataSchema = z
+  .object({
+    stay_id: z.string(),
+    reference: z.string(),
+    guest: guestSchema,
+    doors: z.array(
+      z
+        .object({
+          door: z.number().int().min(1),
+          guest_code_id: z.string(),
+          access_code_id: z.string(),
+          device_id: z.string(),
+          lock_name: z.string(),
+          pin: z.string().openapi({ description: 'the PIN: keep this body out of logs' }),
+          starts_at: instant,
+          ends_at: instant,
+          timezone: z.string(),
+          kind: z.enum(['hourly_bound', 'daily_bound', 'one_time_use']),
+          caveats: z.array(z.enum(CAVEAT_IDS)),
+          previous_codes: z.array(previousCode).openapi({
+            description: "this door's codes from before the stay changed, each valid until its end",
+          }),
+        })
+        .strict(),
+    ),
+    changed: z.boolean().openapi({ description: 'new codes for a changed stay (PATCH)' }),
+    follow_up: z
+      .boolean()
+      .openapi({ description: 'a later message: doors not ready for the first one' }),
+    more_to_follow: z.boolean().openapi({ description: 'some doors are not ready yet' }),
+    pending_doors: z.array(z.number().int().min(1)),
+    locale: z.string(),
+    message: z.object({ subject: z.string(), text: z.string() }).strict(),
+  })
+  .strict();
+
 export const guestCodeAlertDataSchema = z
   .object({
     guest_code_id: z.string(),
@@ -103,7 +139,7 @@ export const guestCodeAlertDataSchema = z
       .object({
         code: z.string().openapi({
           description:
-            'why, e.g. replacements_exhausted, notification_undelivered, stay_ended, stored_window_differs',
+            'why, e.g. replacements_exhausted, notification_undelivered, stay_ended, stored_window_differs, stay_incomplete (a stay with several doors started with some not set)',
         }),
         message: z.string(),
       })
@@ -120,7 +156,9 @@ export function outboundEventSchema(type: (typeof OUTBOUND_EVENT_TYPES)[number])
         ? guestCodeChangedDataSchema
         : type === 'guest_code.window_changed'
           ? guestCodeWindowChangedDataSchema
-          : guestCodeAlertDataSchema;
+          : type === 'stay.ready'
+            ? stayReadyDataSchema
+            : guestCodeAlertDataSchema;
   return z
     .object({
       type: z.literal(type),
@@ -140,6 +178,8 @@ export const OUTBOUND_EVENT_DESCRIPTIONS: Record<(typeof OUTBOUND_EVENT_TYPES)[n
     'an ops alert, no PIN, about a guest code that goes on (e.g. Seam stored another window)',
   'guest_code.changed':
     "a changed stay's new PIN: pass it on; the previous PIN still opens the door until its own end (`previous_codes`)",
+  'stay.ready':
+    'the PINs of a stay with several doors (POST with `device_ids`), every door told in one message: pass `data.message` on; `more_to_follow` when some doors come in a later `stay.ready`',
   'guest_code.window_changed':
     "no PIN: a stay's window changed (PATCH); says which previous codes outlast the new stay",
 };

@@ -180,3 +180,113 @@ export function escapeHtml(value: string): string {
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
 }
+
+/** One door of a stay's message. */
+export interface StayDoorInput {
+  door: number;
+  lockName: string;
+  pin: string;
+  startsAt: string;
+  endsAt: string;
+  timezone: string;
+  kind: GuestMessageInput['kind'];
+  caveats: string[];
+}
+
+export interface StayMessageInput {
+  guestName: string;
+  /** The doors this message tells (at least one), in door order. */
+  doors: StayDoorInput[];
+  /** Doors not ready yet: the message says more will follow. */
+  pending: number;
+  /** A later message: doors that were not ready for the first one. */
+  followUp: boolean;
+  /** New codes for a changed stay (PATCH): the message says so. */
+  changed?: boolean;
+  locale?: string;
+  brand?: string;
+  replyTo?: boolean;
+}
+
+/**
+ * The one message of a stay with several doors: every door told in it with its lock, PIN and
+ * window (in the lock's zone), and a "more to follow" line while some door is not ready. Pure.
+ */
+export function composeStayMessage(input: StayMessageInput): GuestMessage {
+  if (input.doors.length === 0) throw new RangeError('composeStayMessage: no door to tell');
+  const locale = input.locale ?? FALLBACK_LOCALE;
+  const t = templateFor(locale);
+  const when = (dt: DateTime) => formatInstant(dt, locale, t);
+  const brand = input.brand === undefined ? undefined : singleLine(input.brand) || undefined;
+  const guestName = singleLine(input.guestName);
+  const count = input.doors.length;
+  const changed = input.changed === true;
+  const subject = t.stay.subject({ doors: count, followUp: input.followUp, changed, brand });
+  const greeting = t.greeting(guestName);
+  const intro = t.stay.intro({ doors: count, followUp: input.followUp, changed });
+  const more = input.pending > 0 ? t.stay.moreToFollow(input.pending) : undefined;
+  const footer = [...(input.replyTo ? [t.replyHint] : []), ...(brand ? [t.signOff(brand)] : [])];
+
+  const blocks = input.doors.map((d) => {
+    const starts = toZoned(d.startsAt, d.timezone, 'startsAt');
+    const ends = toZoned(d.endsAt, d.timezone, 'endsAt');
+    const notes = caveatSentences(
+      {
+        guestName: input.guestName,
+        lockName: d.lockName,
+        pin: d.pin,
+        startsAt: d.startsAt,
+        endsAt: d.endsAt,
+        timezone: d.timezone,
+        kind: d.kind,
+        caveats: d.caveats,
+        replacesPrevious: false,
+      },
+      starts,
+      t,
+      when,
+    );
+    return {
+      heading: t.stay.door(d.door, singleLine(d.lockName)),
+      pin: d.pin,
+      lines: [t.validFrom(when(starts)), t.validUntil(when(ends)), t.zoneNote(d.timezone)],
+      notes,
+    };
+  });
+
+  const textParts: string[] = [greeting, '', intro, ''];
+  for (const b of blocks) {
+    textParts.push(b.heading, `    ${b.pin}`, ...b.lines);
+    for (const note of b.notes) textParts.push(`- ${note}`);
+    textParts.push('');
+  }
+  if (more) textParts.push(more, '');
+  textParts.push(t.closing, '');
+  if (footer.length > 0) textParts.push(...footer, '');
+  const text = textParts.join('\n');
+
+  const h = escapeHtml;
+  const htmlParts: string[] = [
+    '<!DOCTYPE html>',
+    `<html lang="${h(locale)}">`,
+    '<head><meta charset="utf-8"><title>' + h(subject) + '</title></head>',
+    '<body>',
+    `<p>${h(greeting)}</p>`,
+    `<p>${h(intro)}</p>`,
+  ];
+  for (const b of blocks) {
+    htmlParts.push(
+      `<h3>${h(b.heading)}</h3>`,
+      `<p style="font-size:28px;font-weight:bold;letter-spacing:4px;font-family:monospace">${h(b.pin)}</p>`,
+      `<p>${b.lines.map(h).join('<br>')}</p>`,
+    );
+    if (b.notes.length > 0) {
+      htmlParts.push('<ul>' + b.notes.map((n) => `<li>${h(n)}</li>`).join('') + '</ul>');
+    }
+  }
+  if (more) htmlParts.push(`<p><strong>${h(more)}</strong></p>`);
+  htmlParts.push(`<p>${h(t.closing)}</p>`);
+  if (footer.length > 0) htmlParts.push(`<p>${footer.map(h).join('<br>')}</p>`);
+  htmlParts.push('</body>', '</html>', '');
+  return { subject, text, html: htmlParts.join('\n') };
+}

@@ -11,6 +11,8 @@ export const OUTBOUND_EVENT_TYPES = [
   'guest_code.alert',
   /** A changed stay's new PIN (PATCH with a new window). */
   'guest_code.changed',
+  /** The PINs of a stay with several doors, in one message (`more_to_follow` when some are late). */
+  'stay.ready',
   /** A stay's window changed (no PIN): the new window and what each previous code still opens. */
   'guest_code.window_changed',
 ] as const;

@@ -67,5 +67,10 @@ export const notifyJobSchema = z.discriminatedUnion('kind', [
     guest_code_id: z.string(),
     change: z.number().int().positive(),
   }),
+  /** A stay with several doors starts: doors not told yet are told what is ready, ops alerted. */
+  z.object({
+    kind: z.literal('stay_start'),
+    stay_id: z.string(),
+  }),
 ]);
 export type NotifyJob = z.infer<typeof notifyJobSchema>;

@@ -168,6 +168,24 @@ export class WorkQueues {
     );
   }
 
+  /** At a stay's start: one job per stay (doors still not set are told as they come). */
+  scheduleStayStart(
+    stayId: string,
+    startsAtMs: number,
+    nowMs: number,
+    /** A changed stay: one more job at its new start (the first finds it not started). */
+    again = false,
+  ): Promise<unknown> {
+    return this.notify.add(
+      'stay-start',
+      { kind: 'stay_start', stay_id: stayId },
+      {
+        jobId: again ? `stay-start-${stayId}-${startsAtMs}` : `stay-start-${stayId}`,
+        delay: Math.max(0, startsAtMs - nowMs),
+      },
+    );
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.create.close(), this.reconcile.close(), this.notify.close()]);
   }

@@ -19,6 +19,9 @@ export function storeKeys(prefix: string) {
     indexExpiry: `${prefix}:gc-idx:expiry`,
     /** Per record, where it is indexed (for the purge once the record itself is gone). */
     indexInfo: `${prefix}:gc-idx:info`,
+    /** A stay with several doors (POST with device_ids) and its reference. */
+    stay: (id: string) => `${prefix}:stay:${id}`,
+    stayByReference: (reference: string) => `${prefix}:stay-ref:${reference}`,
     accessCodeFreshness: (accessCodeId: string) => `${prefix}:ac-fresh:${accessCodeId}`,
     ignoredEvents: `${prefix}:ignored-events`,
     notifyClaim: (guestCodeId: string, accessCodeId: string, channel: string) =>

@@ -60,8 +60,13 @@ describe('npm run demo', () => {
     expect(out).toMatch(/The previous PIN \(\S+\), which the guest was told, still opens the door/);
     expect(out).toMatch(/BK-1001 \S+ again with a new code/);
 
-    // Each guest's email was shown as received (BK-1001's twice), the live progress too.
-    expect(out.match(/Email received for /g)).toHaveLength(5);
+    // A stay with two doors: one email with both PINs.
+    expect(out).toMatch(/BK-2001 two doors: 202 st_/);
+    expect(out).toMatch(/BK-2001 both doors \S+: one email with both PINs, one stay.ready/);
+
+    // Each guest's email was shown as received (BK-1001's twice, BK-2001's once), the live
+    // progress too.
+    expect(out.match(/Email received for /g)).toHaveLength(6);
     expect(out).toMatch(/BK-1004 \S+ → notified/);
     // The private redis-server stopped with the demo.
     const port = Number(/private redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);

@@ -174,6 +174,7 @@ describe('a consistent API', () => {
       'guest_code.ready',
       'guest_code.replaced',
       'guest_code.window_changed',
+      'stay.ready',
     ]);
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);
@@ -241,6 +242,25 @@ describe('a consistent API', () => {
     expect(moved.status).toBe(202);
     await eventually(async () => delivered('guest_code.window_changed'), 10_000);
     await eventually(async () => delivered('guest_code.changed'), 10_000);
+    // A stay with two doors: one stay.ready with both.
+    const twoDoors = await s.api('/v1/guest-codes', {
+      body: {
+        device_ids: [igloo, s.sim.devices.igloohome[1]!],
+        guest: { name: 'Two Doors', email: 'doors@example.com' },
+        reference: `doors-${randomUUID().slice(0, 8)}`,
+        ...hourlyWindow(11, 24),
+      },
+    });
+    expect(twoDoors.status).toBe(202);
+    await eventually(
+      async () =>
+        s.notifyReceiver.received.find(
+          (r) =>
+            r.event?.type === 'stay.ready' &&
+            (r.event as { data: { stay_id: string } }).data.stay_id === twoDoors.body.stay.id,
+        ),
+      10_000,
+    );
     const seen = new Set<string>();
     for (const r of s.notifyReceiver.received.filter((x) => x.verified)) {
       const type = String(r.event!.type);
@@ -256,6 +276,7 @@ describe('a consistent API', () => {
       'guest_code.failed',
       'guest_code.ready',
       'guest_code.window_changed',
+      'stay.ready',
     ]);
   });
 

@@ -171,6 +171,61 @@ describe('OpenAPI document (GET /openapi.json)', () => {
     expect(unknown.body).toMatchObject({ error: { message: 'no such endpoint' } });
   });
 
+  it('the answers of a stay with several doors fit the documented schemas', async () => {
+    const reference = `drift-doors-${randomUUID().slice(0, 8)}`;
+    const window = hourlyWindow(5, 24);
+    const request = {
+      device_ids: [igloo, s.sim.devices.igloohome[1]!],
+      reference,
+      guest: { name: 'Drift Doors', email: 'drift-doors@example.com' },
+      ...window,
+    };
+    expectValidRequest(request, true);
+    expectValidRequest({ ...request, device_id: igloo }, false);
+    const created = await call('post', '/v1/guest-codes', { body: request });
+    expect(created.status).toBe(202);
+    expectDocumented('post', '/v1/guest-codes', 202, created.body);
+    const id = (created.body as { stay: { id: string } }).stay.id;
+    expect(created.headers.get('location')).toBe(`/v1/stays/${id}`);
+    const repeat = await call('post', '/v1/guest-codes', { body: request });
+    expect(repeat.status).toBe(200);
+    expectDocumented('post', '/v1/guest-codes', 200, repeat.body);
+    const conflict = await call('post', '/v1/guest-codes', {
+      body: { ...request, guest: { name: 'Else', email: 'else@example.com' } },
+    });
+    expect(conflict.status).toBe(409);
+    expectDocumented('post', '/v1/guest-codes', 409, conflict.body);
+    const refused = await call('post', '/v1/guest-codes', {
+      body: {
+        ...request,
+        reference: `${reference}-refused`,
+        device_ids: [igloo, s.sim.devices.dormakaba[0]!],
+        is_one_time_use: true,
+      },
+    });
+    expect(refused.status).toBe(422);
+    expectDocumented('post', '/v1/guest-codes', 422, refused.body);
+    const got = await call('get', `/v1/stays/${id}`);
+    expect(got.status).toBe(200);
+    expectDocumented('get', '/v1/stays/{id}', 200, got.body);
+    const badPatch = await call('patch', `/v1/stays/${id}`, {
+      body: { ends_at: window.starts_at },
+    });
+    expect(badPatch.status).toBe(422);
+    expectDocumented('patch', '/v1/stays/{id}', 422, badPatch.body);
+    const patched = await call('patch', `/v1/stays/${id}`, {
+      body: { ends_at: new Date(Date.parse(window.ends_at) + 3600_000).toISOString() },
+    });
+    expect(patched.status).toBe(202);
+    expectDocumented('patch', '/v1/stays/{id}', 202, patched.body);
+    const cancelled = await call('delete', `/v1/stays/${id}`);
+    expect(cancelled.status).toBe(200);
+    expectDocumented('delete', '/v1/stays/{id}', 200, cancelled.body);
+    const missing = await call('get', '/v1/stays/st_00000000-0000-4000-8000-000000000000');
+    expect(missing.status).toBe(404);
+    expectDocumented('get', '/v1/stays/{id}', 404, missing.body);
+  });
+
   it('the answers of a provisioning flow fit the documented schemas', async () => {
     const reference = `drift-${randomUUID().slice(0, 8)}`;
     const request = {

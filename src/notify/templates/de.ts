@@ -28,6 +28,24 @@ export const de: MessageTemplate = {
   closing: 'Geben Sie die PIN am Tastenfeld des Schlosses ein. Bitte geben Sie sie nicht weiter.',
   signOff: (brand) => `${brand}`,
   replyHint: 'Fragen? Antworten Sie einfach auf diese E-Mail.',
+  stay: {
+    subject: ({ doors, followUp, changed, brand }) =>
+      (brand ? `${brand}: ` : '') +
+      (changed
+        ? `Ihr Aufenthalt hat sich geändert: Ihre Türcodes (${doors} ${doors === 1 ? 'Tür' : 'Türen'})`
+        : followUp
+          ? `Weitere Türcodes für Ihren Aufenthalt (${doors} ${doors === 1 ? 'Tür' : 'Türen'})`
+          : `Ihre Türcodes für Ihren Aufenthalt (${doors} ${doors === 1 ? 'Tür' : 'Türen'})`),
+    intro: ({ doors, followUp, changed }) =>
+      changed
+        ? `Ihr Aufenthalt hat sich geändert. Hier ${doors === 1 ? 'ist Ihr Türcode (PIN)' : 'sind Ihre Türcodes (PINs)'} für die neuen Daten; bitte verwenden Sie ab jetzt ${doors === 1 ? 'diesen' : 'diese'}:`
+        : followUp
+          ? `hier ${doors === 1 ? 'ist der Türcode (PIN)' : 'sind die Türcodes (PINs)'}, die wir Ihnen bisher nicht schicken konnten:`
+          : `hier ${doors === 1 ? 'ist Ihr Türcode (PIN)' : 'sind Ihre Türcodes (PINs)'} für Ihren Aufenthalt, einer pro Tür:`,
+    door: (n, lockName) => `Tür ${n}: ${lockName}`,
+    moreToFollow: (pending) =>
+      `Weitere folgen: Der Code für ${pending === 1 ? 'eine weitere Tür ist' : `${pending} weitere Türen ist`} noch nicht bereit. Wir schicken ihn, sobald er bereit ist.`,
+  },
   caveats: {
     oneTimeUse24h:
       'Dies ist ein Einmalcode: Er gilt 24 Stunden ab der Startzeit und öffnet die Tür ein einziges Mal. Nach der ersten Verwendung funktioniert er nicht mehr.',

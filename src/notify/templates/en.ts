@@ -30,6 +30,24 @@ export const en: MessageTemplate = {
   closing: 'Enter the PIN on the lock keypad. Please do not share it with anyone.',
   signOff: (brand) => `${brand}`,
   replyHint: 'Questions? Reply to this email.',
+  stay: {
+    subject: ({ doors, followUp, changed, brand }) =>
+      (brand ? `${brand}: ` : '') +
+      (changed
+        ? `Your stay has changed: your door codes (${doors} ${doors === 1 ? 'door' : 'doors'})`
+        : followUp
+          ? `More door codes for your stay (${doors} ${doors === 1 ? 'door' : 'doors'})`
+          : `Your door codes for your stay (${doors} ${doors === 1 ? 'door' : 'doors'})`),
+    intro: ({ doors, followUp, changed }) =>
+      changed
+        ? `Your stay has changed. Here ${doors === 1 ? 'is your door code (PIN)' : 'are your door codes (PINs)'} for the new dates; please use ${doors === 1 ? 'it' : 'them'} from now on:`
+        : followUp
+          ? `Here ${doors === 1 ? 'is the door code (PIN)' : 'are the door codes (PINs)'} we could not send you before:`
+          : `Here ${doors === 1 ? 'is your door code (PIN)' : 'are your door codes (PINs)'} for your stay, one per door:`,
+    door: (n, lockName) => `Door ${n}: ${lockName}`,
+    moreToFollow: (pending) =>
+      `More to follow: the code for ${pending} more ${pending === 1 ? 'door is' : 'doors are'} not ready yet. We will send ${pending === 1 ? 'it' : 'them'} as soon as ${pending === 1 ? 'it is' : 'they are'} ready.`,
+  },
   caveats: {
     oneTimeUse24h:
       'This is a one-time code: it is valid for 24 hours from the start time and opens the door for one entry only. After it has been used once, it stops working.',

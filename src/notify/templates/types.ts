@@ -25,6 +25,18 @@ export interface MessageTemplate {
   signOff(brand: string): string;
   /** When the operator gave a reply-to address (MAIL_REPLY_TO). */
   replyHint: string;
+  /** A stay with several doors: one message lists every door told in it. */
+  stay: {
+    /** `followUp`: a later message with doors that were not ready for the first one. */
+    /** `changed`: the stay changed (PATCH): new codes for the new dates; the previous PINs
+     *  are never said to stop working (offline codes cannot be revoked). */
+    subject(p: { doors: number; followUp: boolean; changed?: boolean; brand?: string }): string;
+    intro(p: { doors: number; followUp: boolean; changed?: boolean }): string;
+    /** The heading of one door: its number and the lock's name. */
+    door(n: number, lockName: string): string;
+    /** Some doors are not ready yet: their codes come in a further message. */
+    moreToFollow(pending: number): string;
+  };
   caveats: {
     oneTimeUse24h: string;
     oneTimeUseShort: string;
