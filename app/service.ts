@@ -236,7 +236,7 @@ async function startHttpRole(
       token: config.API_TOKEN,
       stuckAfterMs: opts.stuckAfterMs,
       store,
-      stays: new StayStore(redis, prefix, { retentionMs: config.RECORD_RETENTION_MS }),
+      stays: new StayStore(writes, prefix, { retentionMs: config.RECORD_RETENTION_MS }),
       deps: {
         store,
         devices,

@@ -340,6 +340,7 @@ export function guestCodeRoutes(opts: {
       return;
     }
     const outcome = await requestStay({ ...opts.deps, stays: opts.stays }, parsed.data);
+    if (outcome.kind === 'created' || outcome.kind === 'existing') await confirmed();
     switch (outcome.kind) {
       case 'created':
         res.location(`/v1/stays/${outcome.stay.id}`);
@@ -431,6 +432,7 @@ export function guestCodeRoutes(opts: {
       sendError(res, 404, 'not_found', `no stay ${id}`);
       return;
     }
+    await confirmed();
     res.json({ stay: stayView(outcome.stay, outcome.doors), notes: outcome.notes });
   });
 
@@ -450,6 +452,7 @@ export function guestCodeRoutes(opts: {
       return;
     }
     const outcome = await changeStay(stayDeps(), id, parsed.data);
+    if (outcome.kind === 'changed') await confirmed();
     switch (outcome.kind) {
       case 'changed':
         res

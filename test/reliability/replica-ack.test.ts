@@ -98,6 +98,21 @@ describe.each([
     const body = (await res.json()) as { guest_code?: { id: string } };
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body };
   };
+  /** A stay with two doors: its record and both doors' records are written before the 202. */
+  const bookStay = async () => {
+    const res = await fetch(`${url}/v1/guest-codes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        device_ids: sim.devices.igloohome.slice(0, 2),
+        reference: `ack-stay-${randomUUID()}`,
+        guest: { name: 'Ada', email: 'ada@guest.example' },
+        ...hourlyWindow(5, 24),
+      }),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
   const deliver = async (payload: Record<string, unknown>, id: string) => {
     const res = await postDelivery(url, signDelivery(sim.webhookSecret, payload, { id }));
     await res.arrayBuffer();
@@ -120,6 +135,7 @@ describe.each([
     expect(await deliver(accessCodeEvent(), id)).toEqual([200, null]);
     const booked = await book();
     expect(booked.status).toBe(202);
+    expect(await bookStay()).toBe(202);
     if (ack === '1') {
       // Confirmed before the answer: the replica holds them already, no waiting.
       expect(await onReplicaFor(id)).toBe(1);
@@ -134,7 +150,7 @@ describe.each([
     let during: unknown[];
     let readyz: number;
     try {
-      during = [await deliver(payload, id), (await book()).status];
+      during = [await deliver(payload, id), (await book()).status, await bookStay()];
       const res = await fetch(`${url}/readyz`);
       await res.arrayBuffer();
       readyz = res.status;
@@ -143,9 +159,9 @@ describe.each([
     }
     expect(readyz).toBe(200);
     if (ack === '1') {
-      expect(during).toEqual([[503, '5'], 503]);
+      expect(during).toEqual([[503, '5'], 503, 503]);
     } else {
-      expect(during).toEqual([[200, null], 202]);
+      expect(during).toEqual([[200, null], 202, 202]);
     }
     await untilReplicating(replica);
     // Svix's retry, same svix-id: acknowledged now, and queued once in all.
