@@ -7,7 +7,7 @@ import {
   type TimelineEntry,
 } from '../domain/guest-code';
 import { GUEST_UNREACHABLE } from '../domain/notification-channel';
-import { RULE_VIOLATION_CODES } from '../domain/rules';
+import { RULE_VIOLATION_CODES, type RuleViolation } from '../domain/rules';
 import { cancelGuestCode } from '../flows/cancel-guest-code';
 import { changeGuestCode, type ChangeGuestCodeDeps } from '../flows/change-guest-code';
 import { requestGuestCode, type RequestGuestCodeDeps } from '../flows/request-guest-code';
@@ -202,6 +202,40 @@ function decodeCursor(
   }
 }
 
+/** Why a stay could not be planned: the lock unknown to Seam, Seam unreachable, or the rules. */
+type PlanningRefusal =
+  | { kind: 'device_not_found'; deviceId: string }
+  | { kind: 'device_unavailable'; message: string }
+  | { kind: 'rejected'; violations: readonly RuleViolation[] };
+
+/** The answer to a planning refusal, the same for POST and PATCH of a guest code or a stay. */
+function sendPlanningRefusal(res: express.Response, outcome: PlanningRefusal): void {
+  switch (outcome.kind) {
+    case 'device_not_found':
+      sendError(res, 404, 'device_not_found', `Seam knows no device ${outcome.deviceId}`);
+      return;
+    case 'device_unavailable':
+      res.setHeader('Retry-After', '5');
+      sendError(
+        res,
+        503,
+        'seam_unavailable',
+        `could not read the device from Seam: ${outcome.message}`,
+      );
+      return;
+    case 'rejected': {
+      const [first] = outcome.violations;
+      sendError(
+        res,
+        422,
+        first?.code ?? 'rule_violation',
+        outcome.violations.map((v) => v.message).join(' '),
+        [...outcome.violations],
+      );
+      return;
+    }
+  }
+}
 export function guestCodeRoutes(opts: {
   token: string;
   /** Thresholds of `stuck=true`; the defaults where not given. */
@@ -295,28 +329,10 @@ export function guestCodeRoutes(opts: {
         );
         return;
       case 'device_not_found':
-        sendError(res, 404, 'device_not_found', `Seam knows no device ${outcome.deviceId}`);
-        return;
       case 'device_unavailable':
-        res.setHeader('Retry-After', '5');
-        sendError(
-          res,
-          503,
-          'seam_unavailable',
-          `could not read the device from Seam: ${outcome.message}`,
-        );
+      case 'rejected':
+        sendPlanningRefusal(res, outcome);
         return;
-      case 'rejected': {
-        const [first] = outcome.violations;
-        sendError(
-          res,
-          422,
-          first?.code ?? 'rule_violation',
-          outcome.violations.map((v) => v.message).join(' '),
-          outcome.violations,
-        );
-        return;
-      }
     }
   });
 
@@ -373,25 +389,9 @@ export function guestCodeRoutes(opts: {
         ]);
         return;
       case 'device_unavailable':
-        res.setHeader('Retry-After', '5');
-        sendError(
-          res,
-          503,
-          'seam_unavailable',
-          `could not read the device from Seam: ${outcome.message}`,
-        );
+      case 'rejected':
+        sendPlanningRefusal(res, outcome);
         return;
-      case 'rejected': {
-        const [first] = outcome.violations;
-        sendError(
-          res,
-          422,
-          first?.code ?? 'rule_violation',
-          outcome.violations.map((v) => v.message).join(' '),
-          outcome.violations,
-        );
-        return;
-      }
     }
   };
 
@@ -472,28 +472,10 @@ export function guestCodeRoutes(opts: {
         ]);
         return;
       case 'device_not_found':
-        sendError(res, 404, 'device_not_found', `Seam knows no device ${outcome.deviceId}`);
-        return;
       case 'device_unavailable':
-        res.setHeader('Retry-After', '5');
-        sendError(
-          res,
-          503,
-          'seam_unavailable',
-          `could not read the device from Seam: ${outcome.message}`,
-        );
+      case 'rejected':
+        sendPlanningRefusal(res, outcome);
         return;
-      case 'rejected': {
-        const [first] = outcome.violations;
-        sendError(
-          res,
-          422,
-          first?.code ?? 'rule_violation',
-          outcome.violations.map((v) => v.message).join(' '),
-          outcome.violations,
-        );
-        return;
-      }
     }
   });
 
@@ -641,28 +623,10 @@ export function guestCodeRoutes(opts: {
         ]);
         return;
       case 'device_not_found':
-        sendError(res, 404, 'device_not_found', `Seam knows no device ${outcome.deviceId}`);
-        return;
       case 'device_unavailable':
-        res.setHeader('Retry-After', '5');
-        sendError(
-          res,
-          503,
-          'seam_unavailable',
-          `could not read the device from Seam: ${outcome.message}`,
-        );
+      case 'rejected':
+        sendPlanningRefusal(res, outcome);
         return;
-      case 'rejected': {
-        const [first] = outcome.violations;
-        sendError(
-          res,
-          422,
-          first?.code ?? 'rule_violation',
-          outcome.violations.map((v) => v.message).join(' '),
-          outcome.violations,
-        );
-        return;
-      }
     }
   });
 

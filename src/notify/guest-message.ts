@@ -80,15 +80,7 @@ export function composeGuestMessage(input: GuestMessageInput): GuestMessage {
   const text = textParts.join('\n');
 
   const h = escapeHtml;
-  const htmlParts: string[] = [
-    '<!DOCTYPE html>',
-    `<html lang="${h(locale)}">`,
-    '<head><meta charset="utf-8"><title>' + h(subject) + '</title></head>',
-    '<body>',
-    `<p>${h(greeting)}</p>`,
-    `<p>${h(intro)}</p>`,
-    `<p style="font-size:28px;font-weight:bold;letter-spacing:4px;font-family:monospace">${h(pin)}</p>`,
-  ];
+  const htmlParts: string[] = [...htmlOpening(locale, subject, greeting, intro), pinHtml(pin)];
   if (changed) htmlParts.push(`<p><strong>${h(t.changedStay)}</strong></p>`);
   else if (replaces) htmlParts.push(`<p><strong>${h(t.replacement)}</strong></p>`);
   htmlParts.push(`<p>${windowLines.map(h).join('<br>')}<br><small>${h(zoneNote)}</small></p>`);
@@ -266,18 +258,11 @@ export function composeStayMessage(input: StayMessageInput): GuestMessage {
   const text = textParts.join('\n');
 
   const h = escapeHtml;
-  const htmlParts: string[] = [
-    '<!DOCTYPE html>',
-    `<html lang="${h(locale)}">`,
-    '<head><meta charset="utf-8"><title>' + h(subject) + '</title></head>',
-    '<body>',
-    `<p>${h(greeting)}</p>`,
-    `<p>${h(intro)}</p>`,
-  ];
+  const htmlParts: string[] = htmlOpening(locale, subject, greeting, intro);
   for (const b of blocks) {
     htmlParts.push(
       `<h3>${h(b.heading)}</h3>`,
-      `<p style="font-size:28px;font-weight:bold;letter-spacing:4px;font-family:monospace">${h(b.pin)}</p>`,
+      pinHtml(b.pin),
       `<p>${b.lines.map(h).join('<br>')}</p>`,
     );
     if (b.notes.length > 0) {
@@ -289,4 +274,22 @@ export function composeStayMessage(input: StayMessageInput): GuestMessage {
   if (footer.length > 0) htmlParts.push(`<p>${footer.map(h).join('<br>')}</p>`);
   htmlParts.push('</body>', '</html>', '');
   return { subject, text, html: htmlParts.join('\n') };
+}
+
+/** An HTML message's head, greeting and first paragraph (every value escaped). */
+function htmlOpening(locale: string, subject: string, greeting: string, intro: string): string[] {
+  const h = escapeHtml;
+  return [
+    '<!DOCTYPE html>',
+    `<html lang="${h(locale)}">`,
+    '<head><meta charset="utf-8"><title>' + h(subject) + '</title></head>',
+    '<body>',
+    `<p>${h(greeting)}</p>`,
+    `<p>${h(intro)}</p>`,
+  ];
+}
+
+/** The PIN, large and in a fixed-width font, so a guest reads it off a phone at the door. */
+function pinHtml(pin: string): string {
+  return `<p style="font-size:28px;font-weight:bold;letter-spacing:4px;font-family:monospace">${escapeHtml(pin)}</p>`;
 }
