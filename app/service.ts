@@ -26,6 +26,7 @@ import { catalogQueue, WorkQueues } from '../src/queues/producers';
 import {
   closeConnection,
   confirmReplicated,
+  replicaAck,
   createDurableWriteConnection,
   createRequestPathConnection,
   reportRedisWaits,
@@ -110,12 +111,7 @@ export async function startService(
       resources.defer('ingress redis', () => closeConnection(redis));
       // Writes acknowledged to a client wait for replicas: on a connection of their own (WAIT
       // covers the writes of the connection that calls it, and blocks it while it waits).
-      const ack = {
-        replicas: config.REDIS_MIN_REPLICAS_ACK,
-        timeoutMs: config.REDIS_REPLICA_ACK_TIMEOUT_MS,
-        // Cluster mode: every key is in the slot of the hash-tagged prefix.
-        ...(config.REDIS_CLUSTER_NODES ? { slotKey: config.QUEUE_PREFIX } : {}),
-      };
+      const ack = replicaAck(config);
       let durable: { redis: Redis; ack: typeof ack; inboxLanes: Redis[] } | undefined;
       if (ack.replicas > 0) {
         // A few, so deliveries' batches and their WAITs overlap (WAIT blocks its connection);

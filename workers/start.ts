@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'bullmq';
 import { redisTarget, type WorkerConfig } from '../src/config';
@@ -17,8 +18,11 @@ import { FAILED_JOB_RETENTION_SECONDS } from '../src/queues/options';
 import { catalogQueue, WorkQueues } from '../src/queues/producers';
 import {
   closeConnection,
+  confirmReplicated,
+  createDurableWriteConnection,
   createWorkerConnection,
   isConnectionError,
+  replicaAck,
   reportRedisWaits,
 } from '../src/redis/connections';
 import { createSeamGateway } from '../src/seam/client';
@@ -79,7 +83,22 @@ export async function startWorkers(opts: {
     timeoutMs: config.SEAM_TIMEOUT_MS,
     observe: opts.metrics.observeSeamCall,
   });
-  const store = new GuestCodeStore(redis, prefix, { retentionMs: config.RECORD_RETENTION_MS });
+  // With REDIS_MIN_REPLICAS_ACK, the marks that guard a side effect (a creation's in-flight
+  // note, a notification's claim) reach the replicas before Seam is asked or the guest is sent
+  // anything: a failover cannot lose them and let a retry repeat the side effect. They are
+  // written on a connection of their own, because WAIT covers only its own connection's writes
+  // and blocks it while it waits (BullMQ's commands stay on the worker connection).
+  const ack = replicaAck(config);
+  let writes: Redis = redis;
+  let confirmReplicatedWrites: (() => Promise<void>) | undefined;
+  if (ack.replicas > 0) {
+    const durable = createDurableWriteConnection(settings, ack, 'worker-writes');
+    durable.on('error', (err) => logger.debug({ err: err.message }, 'worker writes redis error'));
+    resources.defer('worker writes redis', () => closeConnection(durable));
+    writes = durable;
+    confirmReplicatedWrites = () => confirmReplicated(durable, ack);
+  }
+  const store = new GuestCodeStore(writes, prefix, { retentionMs: config.RECORD_RETENTION_MS });
   const queues = new WorkQueues(
     redis,
     prefix,
@@ -132,12 +151,13 @@ export async function startWorkers(opts: {
     seam,
     // A sent mark outlives the failed jobs that could retry the send (a day of margin).
     claims: new NotificationClaims(
-      redis,
+      writes,
       config.NOTIFY_CLAIM_LEASE_MS,
       (FAILED_JOB_RETENTION_SECONDS + 24 * 3600) * 1000,
+      confirmReplicatedWrites,
     ),
     claimKey: keys.notifyClaim,
-    stays: new StayStore(redis, prefix, { retentionMs: config.RECORD_RETENTION_MS }),
+    stays: new StayStore(writes, prefix, { retentionMs: config.RECORD_RETENTION_MS }),
     message: {
       defaultLocale: config.DEFAULT_GUEST_LOCALE,
       brand: config.BRAND_NAME,
@@ -159,7 +179,7 @@ export async function startWorkers(opts: {
 
   /** Aborted when the workers start closing: a long sweep walk stops early. */
   const shutdown = new AbortController();
-  const lockCodes = new LockCodeRegistry(redis, keys.lockCodes);
+  const lockCodes = new LockCodeRegistry(writes, keys.lockCodes);
 
   const backoff = seamBackoff(config.SEAM_RETRY_BASE_MS, config.SEAM_RETRY_MAX_MS);
   const common = {
@@ -178,6 +198,7 @@ export async function startWorkers(opts: {
       queues,
       now,
       logger,
+      ...(confirmReplicatedWrites ? { confirmReplicated: confirmReplicatedWrites } : {}),
       alert: (id, code, message) => queues.enqueueAlert(id, code, message),
     }),
     notify: guestNotifyHandler(notifyDeps, channels),

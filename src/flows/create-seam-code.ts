@@ -25,6 +25,9 @@ export interface CreateSeamCodeDeps {
   };
   now: () => Date;
   logger: Logger;
+  /** With REDIS_MIN_REPLICAS_ACK: waits until the replicas hold the store's writes (WAIT on
+   *  its connection), and throws when they do not in time. */
+  confirmReplicated?: () => Promise<void>;
 }
 
 export type CreateOutcome =
@@ -121,6 +124,17 @@ export async function createSeamCode(
     ...(plan.kind === 'one_time_use' ? {} : { ends_at: plan.ends_at }),
     max_time_rounding: plan.max_time_rounding,
   };
+  if (deps.confirmReplicated) {
+    // The in-flight note must survive a failover before Seam is asked: a retry that did not
+    // find it would create again without looking, and an offline code cannot be deleted.
+    try {
+      await deps.confirmReplicated();
+    } catch (err) {
+      throw new RetryableCreateError(
+        `the replicas did not confirm the in-flight note: ${(err as Error).message}`,
+      );
+    }
+  }
   try {
     const created = await seam.createOfflineAccessCode({
       device_id: gc.device.device_id,

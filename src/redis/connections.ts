@@ -196,6 +196,21 @@ export function createDurableWriteConnection(
   );
 }
 
+/** The replica acknowledgement the settings ask for (0 replicas: none, today's behaviour). */
+export function replicaAck(config: {
+  REDIS_MIN_REPLICAS_ACK: number;
+  REDIS_REPLICA_ACK_TIMEOUT_MS: number;
+  REDIS_CLUSTER_NODES?: unknown;
+  QUEUE_PREFIX: string;
+}): ReplicaAck {
+  return {
+    replicas: config.REDIS_MIN_REPLICAS_ACK,
+    timeoutMs: config.REDIS_REPLICA_ACK_TIMEOUT_MS,
+    // Cluster mode: every key is in the slot of the hash-tagged prefix.
+    ...(config.REDIS_CLUSTER_NODES ? { slotKey: config.QUEUE_PREFIX } : {}),
+  };
+}
+
 /**
  * Waits until `ack.replicas` replicas have every write this connection made so far, else
  * throws ReplicaAckError (the caller answers 503: the client retries, and the retry finds the

@@ -31,11 +31,29 @@ export class NotificationClaims {
     private readonly redis: Redis,
     private readonly leaseMs: number,
     private readonly sentTtlMs: number,
+    /** With REDIS_MIN_REPLICAS_ACK: waits until the replicas hold this connection's writes
+     *  (WAIT), and throws when they do not in time. */
+    private readonly confirmReplicated?: () => Promise<void>,
   ) {}
 
+  /**
+   * Takes the claim. With replica acknowledgement, a claim is only `claimed` once the replicas
+   * hold it: a failover right after would otherwise lose it, and a second sender, finding no
+   * claim on the promoted replica, would send again. Not confirmed in time: given back, and
+   * the error thrown (the job retries; nothing was sent).
+   */
   async claim(key: string, token: string): Promise<'sent' | 'busy' | 'claimed'> {
-    return (await this.redis.eval(CLAIM, 1, key, token, String(this.leaseMs))) as
+    const outcome = (await this.redis.eval(CLAIM, 1, key, token, String(this.leaseMs))) as
       'sent' | 'busy' | 'claimed';
+    if (outcome === 'claimed' && this.confirmReplicated) {
+      try {
+        await this.confirmReplicated();
+      } catch (err) {
+        await this.release(key, token).catch(() => undefined);
+        throw err;
+      }
+    }
+    return outcome;
   }
 
   /** How long the current holder's lease still runs (0 when none is left or nobody holds it). */
