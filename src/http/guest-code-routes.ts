@@ -25,6 +25,7 @@ import {
   guestCodeListQuerySchema,
   guestCodeRequestSchema,
   stayPatchSchema,
+  type StayPatchBody,
   stayRequestSchema,
   type StayView,
   type FieldProblem,
@@ -200,6 +201,15 @@ function decodeCursor(
   } catch {
     return undefined;
   }
+}
+
+/** A PATCH body (of a guest code or a stay), or the 400 naming every problem already sent. */
+function parseChange(body: unknown, res: express.Response): StayPatchBody | undefined {
+  const parsed = stayPatchSchema.safeParse(body ?? {});
+  if (parsed.success) return parsed.data;
+  const details = fieldProblems(parsed.error);
+  sendError(res, 400, 'invalid_request', `the change has ${details.length} problem(s)`, details);
+  return undefined;
 }
 
 /** Why a stay could not be planned: the lock unknown to Seam, Seam unreachable, or the rules. */
@@ -439,19 +449,9 @@ export function guestCodeRoutes(opts: {
   router.patch('/v1/stays/:id', auth, json, async (req, res) => {
     const id = req.params.id as string;
     if (!(await findStay(id, res))) return;
-    const parsed = stayPatchSchema.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      const details = fieldProblems(parsed.error);
-      sendError(
-        res,
-        400,
-        'invalid_request',
-        `the change has ${details.length} problem(s)`,
-        details,
-      );
-      return;
-    }
-    const outcome = await changeStay(stayDeps(), id, parsed.data);
+    const patch = parseChange(req.body, res);
+    if (!patch) return;
+    const outcome = await changeStay(stayDeps(), id, patch);
     if (outcome.kind === 'changed') await confirmed();
     switch (outcome.kind) {
       case 'changed':
@@ -575,18 +575,8 @@ export function guestCodeRoutes(opts: {
   router.patch('/v1/guest-codes/:id', auth, json, async (req, res) => {
     const id = req.params.id as string;
     if (!(await find(id, res))) return;
-    const parsed = stayPatchSchema.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      const details = fieldProblems(parsed.error);
-      sendError(
-        res,
-        400,
-        'invalid_request',
-        `the change has ${details.length} problem(s)`,
-        details,
-      );
-      return;
-    }
+    const patch = parseChange(req.body, res);
+    if (!patch) return;
     const outcome = await changeGuestCode(
       {
         store: opts.store,
@@ -597,7 +587,7 @@ export function guestCodeRoutes(opts: {
         notifyChannels: opts.deps.notifyChannels,
       },
       id,
-      parsed.data,
+      patch,
     );
     if (outcome.kind === 'changed' || outcome.kind === 'unchanged') await confirmed();
     switch (outcome.kind) {
