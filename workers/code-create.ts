@@ -1,6 +1,7 @@
 import { DelayedError } from 'bullmq';
 import { createSeamCode, type CreateSeamCodeDeps } from '../src/flows/create-seam-code';
 import type { Handler } from './handler';
+import { waitForReplicas } from './replica-wait';
 
 export interface CodeCreateDeps extends CreateSeamCodeDeps {
   alert(guestCodeId: string, code: string, message: string): Promise<unknown>;
@@ -14,7 +15,12 @@ export const codeCreateHandler =
   (deps: CodeCreateDeps): Handler<'create'> =>
   async (data, job, token) => {
     const attempts = job.opts.attempts ?? 1;
-    const outcome = await createSeamCode(deps, data, job.attemptsMade + 1 >= attempts);
+    const outcome = await createSeamCode(deps, data, job.attemptsMade + 1 >= attempts).catch(
+      async (err: unknown) => {
+        await waitForReplicas(err, job, token);
+        throw err;
+      },
+    );
     if (outcome.kind === 'rate_limited') {
       await job.moveToDelayed(Date.now() + outcome.waitMs, token);
       throw new DelayedError();

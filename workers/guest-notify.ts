@@ -12,6 +12,7 @@ import {
 import { reviewStayAfterDoorEnded, startStay } from '../src/flows/notify-stay';
 import { isNotificationError } from '../src/notify/errors';
 import type { Handler } from './handler';
+import { waitForReplicas } from './replica-wait';
 
 /** Past the lease's end: the holder's own last write (sent, or released) has landed by then. */
 const AFTER_LEASE_MS = 250;
@@ -50,6 +51,7 @@ export const guestNotifyHandler =
       }
       return await notifyGuest(deps, data, channels);
     } catch (err) {
+      await waitForReplicas(err, job, token);
       const permanent = isNotificationError(err) && !err.retryable;
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const someoneElseSends = err instanceof NotificationNotReady && err.busy;

@@ -124,17 +124,10 @@ export async function createSeamCode(
     ...(plan.kind === 'one_time_use' ? {} : { ends_at: plan.ends_at }),
     max_time_rounding: plan.max_time_rounding,
   };
-  if (deps.confirmReplicated) {
-    // The in-flight note must survive a failover before Seam is asked: a retry that did not
-    // find it would create again without looking, and an offline code cannot be deleted.
-    try {
-      await deps.confirmReplicated();
-    } catch (err) {
-      throw new RetryableCreateError(
-        `the replicas did not confirm the in-flight note: ${(err as Error).message}`,
-      );
-    }
-  }
+  // The in-flight note must survive a failover before Seam is asked: a retry that did not
+  // find it would create again without looking, and an offline code cannot be deleted. Not
+  // confirmed: ReplicaAckError, and the job waits (see workers/replica-wait.ts).
+  await deps.confirmReplicated?.();
   try {
     const created = await seam.createOfflineAccessCode({
       device_id: gc.device.device_id,

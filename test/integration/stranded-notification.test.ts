@@ -44,7 +44,8 @@ describe('a notification job that failed while its guest code stayed set', () =>
         seen.push(job.id!);
         return process(job);
       },
-      { connection, prefix },
+      // The workers' `seam` backoff, short.
+      { connection, prefix, settings: { backoffStrategy: () => 50 } },
     );
     worker.on('error', () => undefined);
     return seen;
@@ -68,6 +69,32 @@ describe('a notification job that failed while its guest code stayed set', () =>
     );
     expect(runs).toEqual([jobId]);
     expect((await queues.notify.getJob(jobId))?.returnvalue).toBe('sent');
+  });
+
+  it('gets all its attempts again, with their backoff', async () => {
+    await runWorker(async () => {
+      throw new Error('still failing');
+    });
+    await queues.enqueueGuestNotification('gc_3', 'ac_3', 'email');
+    const jobId = 'notify-gc_3-ac_3-email';
+    await eventually(
+      async () => ((await queues.notify.getJobState(jobId)) === 'failed' ? true : undefined),
+      20_000,
+    );
+
+    // Revived, it fails twice more (backing off between), then gets through.
+    let runs = 0;
+    await runWorker(async () => {
+      runs += 1;
+      if (runs <= 2) throw new Error('not yet');
+      return 'sent';
+    });
+    await queues.enqueueGuestNotification('gc_3', 'ac_3', 'email');
+    await eventually(
+      async () => ((await queues.notify.getJobState(jobId)) === 'completed' ? true : undefined),
+      20_000,
+    );
+    expect(runs).toBe(3);
   });
 
   it('leaves a notification that is waiting or done as it is', async () => {
