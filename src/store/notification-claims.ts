@@ -14,6 +14,9 @@ if redis.call('GET', KEYS[1]) == 'sending:' .. ARGV[1] then return redis.call('D
 return 0
 `;
 
+/** How soon a `sent` mark that did not hold is written again. */
+const MARK_RETRY_MS = 200;
+
 /**
  * Exactly-once sending, as close as a network allows: a sender takes a leased claim before it
  * sends, marks it `sent` after, and releases it only when the send failed. A worker that dies
@@ -61,8 +64,25 @@ export class NotificationClaims {
     return Math.max(0, await this.redis.pttl(key));
   }
 
+  /**
+   * Marks the claim `sent`, after the send. The message is out: a mark lost now (Redis
+   * restarting, a failover under way, the mark not yet on the replicas) would let the next
+   * sender send again once the lease runs out. So the mark is written again until it holds
+   * (with replica acknowledgement: until the replicas have it), for most of the lease; only a
+   * Redis away for longer than that leaves the gap open.
+   */
   async markSent(key: string): Promise<void> {
-    await this.redis.set(key, 'sent', 'PX', this.sentTtlMs);
+    const deadline = Date.now() + this.leaseMs * 0.8;
+    for (;;) {
+      try {
+        await this.redis.set(key, 'sent', 'PX', this.sentTtlMs);
+        await this.confirmReplicated?.();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, MARK_RETRY_MS));
+      }
+    }
   }
 
   async release(key: string, token: string): Promise<void> {

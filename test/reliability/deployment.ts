@@ -18,11 +18,15 @@ import {
   type PrivateRedis,
   type PrivateRedisOptions,
 } from '../../devkit/redis';
+import { startSentinelGroup, type SentinelGroup } from '../../devkit/sentinel';
 import { newWebhookSecret } from '../../devkit/svix';
 import { LogWatch, sleep } from './support';
 
 export interface Deployment {
+  /** The one redis-server; with `sentinel`, the group's first primary. */
   redis: PrivateRedis;
+  /** With `sentinel`: the primary, its replicas and the sentinels the processes follow. */
+  group?: SentinelGroup;
   sim: Simulator;
   smtp: TestSmtpServer;
   receiver: Receiver;
@@ -51,10 +55,17 @@ export interface Deployment {
 
 export async function startDeployment(opts: {
   redis?: PrivateRedisOptions;
+  /** A primary, two replicas and three sentinels instead of one server (REDIS_SENTINELS):
+   *  after a failover one replica is left, so REDIS_MIN_REPLICAS_ACK=1 is met at once. */
+  sentinel?: boolean;
   sim?: SimulatorOptions;
   env?: Record<string, string>;
 }): Promise<Deployment> {
-  const redis = await startPrivateRedis(opts.redis);
+  const group = opts.sentinel
+    ? await startSentinelGroup({ replicas: 2, sentinels: 3, downAfterMs: 1000 })
+    : undefined;
+  if (group) await group.untilSettled(20_000);
+  const redis = group ? group.servers[0]! : await startPrivateRedis(opts.redis);
   const sim = await startSimulator({ settingAfterMs: 100, setAfterMs: 400, ...opts.sim });
   const smtp = await startSmtpServer();
   const notifySecret = newWebhookSecret();
@@ -68,6 +79,7 @@ export async function startDeployment(opts: {
   watch.addSecret('notify webhook secret', notifySecret);
   const env = {
     REDIS_URL: redis.url,
+    ...(group ? { REDIS_SENTINELS: group.sentinelsEnv, REDIS_SENTINEL_NAME: group.name } : {}),
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: 'info',
     SEAM_WEBHOOK_SECRET: sim.webhookSecret,
@@ -91,7 +103,14 @@ export async function startDeployment(opts: {
     API_RATE_LIMIT: '0',
     ...opts.env,
   };
-  const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+  // The test's own reads follow the master, as the processes do.
+  const conn = group
+    ? new Redis({
+        sentinels: group.sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
+        name: group.name,
+        maxRetriesPerRequest: null,
+      })
+    : new Redis(redis.url, { maxRetriesPerRequest: null });
   conn.on('error', () => undefined);
   const store = new GuestCodeStore(conn, prefix);
   const devices = [...sim.devices.igloohome];
@@ -101,6 +120,7 @@ export async function startDeployment(opts: {
 
   return {
     redis,
+    ...(group ? { group } : {}),
     sim,
     smtp,
     receiver,
@@ -182,8 +202,12 @@ export async function startDeployment(opts: {
       await smtp.close();
       await receiver.close();
       conn.disconnect();
-      await redis.stop();
-      removeDir(redis.dir);
+      if (group) {
+        await group.close();
+      } else {
+        await redis.stop();
+        removeDir(redis.dir);
+      }
     },
   };
 }
