@@ -203,12 +203,23 @@ function decodeCursor(
   }
 }
 
+/** A 400 naming every problem of the `subject` (request, change, query) at once. */
+function sendProblems(
+  res: express.Response,
+  subject: string,
+  details: readonly { field: string; message: string }[],
+): void {
+  sendError(res, 400, 'invalid_request', `the ${subject} has ${details.length} problem(s)`, [
+    ...details,
+  ]);
+}
+
 /** A PATCH body (of a guest code or a stay), or the 400 naming every problem already sent. */
 function parseChange(body: unknown, res: express.Response): StayPatchBody | undefined {
   const parsed = stayPatchSchema.safeParse(body ?? {});
   if (parsed.success) return parsed.data;
   const details = fieldProblems(parsed.error);
-  sendError(res, 400, 'invalid_request', `the change has ${details.length} problem(s)`, details);
+  sendProblems(res, 'change', details);
   return undefined;
 }
 
@@ -303,13 +314,7 @@ export function guestCodeRoutes(opts: {
           ? { ...p, message: 'give device_id (one lock) or device_ids (several locks)' }
           : p,
       );
-      sendError(
-        res,
-        400,
-        'invalid_request',
-        `the request has ${details.length} problem(s)`,
-        details,
-      );
+      sendProblems(res, 'request', details);
       return;
     }
     const outcome = await requestGuestCode(opts.deps, parsed.data);
@@ -350,13 +355,7 @@ export function guestCodeRoutes(opts: {
     const parsed = stayRequestSchema.safeParse(body);
     if (!parsed.success) {
       const details = fieldProblems(parsed.error);
-      sendError(
-        res,
-        400,
-        'invalid_request',
-        `the request has ${details.length} problem(s)`,
-        details,
-      );
+      sendProblems(res, 'request', details);
       return;
     }
     if (!opts.stays) {
@@ -482,13 +481,7 @@ export function guestCodeRoutes(opts: {
   router.get('/v1/guest-codes', auth, async (req, res) => {
     const parsed = parseListQuery(req.query);
     if (!parsed.ok) {
-      sendError(
-        res,
-        400,
-        'invalid_request',
-        `the query has ${parsed.problems.length} problem(s)`,
-        parsed.problems,
-      );
+      sendProblems(res, 'query', parsed.problems);
       return;
     }
     const q = parsed.query;
